@@ -1,0 +1,1 @@
+"""The endpoint's routers: Lambda's API, ripple's control API, health."""

@@ -1,0 +1,88 @@
+"""`ripple up`, `ripple worker` and `ripple status`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from orchestrator.cli.app import app
+from orchestrator.cli.client import Endpoint
+from orchestrator.errors import RippleError
+from orchestrator.settings import get_settings
+from orchestrator.stack import Stack, worker_count
+
+out = Console()
+err = Console(stderr=True)
+
+
+@app.command()
+def up(
+    spec: Annotated[Path | None, typer.Option(help="ripple.yaml to deploy once up")] = None,
+    workers: Annotated[str, typer.Option(help="worker processes, or auto (one per core)")] = "1",
+    port: Annotated[int | None, typer.Option(help="endpoint port (default 4566)")] = None,
+    api_port: Annotated[int | None, typer.Option(help="API Gateway stage port")] = None,
+    host: Annotated[str | None, typer.Option(help="address to bind (default 127.0.0.1)")] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="where Redis, code and traces live")] = None,
+    concurrency: Annotated[int | None, typer.Option(help="invocations at once per worker")] = None,
+) -> None:
+    """Start Redis (embedded unless REDIS_URL is set), the endpoint and workers; Ctrl-C stops."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = get_settings().with_overrides(port=port, api_port=api_port, host=host,
+                                             data_dir=data_dir, worker_concurrency=concurrency)
+    stack = Stack(settings, worker_count(workers))
+    try:
+        stack.start()
+        stack.wait_healthy()
+        if spec is not None:
+            from orchestrator.cli.functions import deploy_spec
+
+            deploy_spec(spec, Endpoint(stack.endpoint))
+        redis = "embedded Redis" if stack.redis else "Redis at REDIS_URL"
+        out.print(f"[green]ripple is up[/] at {stack.endpoint} ({redis}, "
+                  f"{stack.workers} worker(s), data in {settings.data_dir}). Ctrl-C stops.")
+        stack.wait()
+    except RippleError as error:
+        err.print(f"[red]error:[/] {error}")
+        raise typer.Exit(1) from None
+    finally:
+        stack.stop()
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(help="invocations at once")] = None,
+    loglevel: Annotated[str, typer.Option(help="Celery log level")] = "WARNING",
+) -> None:
+    """Run a Celery worker that executes invocations (joins the Redis at REDIS_URL)."""
+    from orchestrator import keys
+    from workers import tasks  # noqa: F401  (registers the task)
+    from workers.celery_app import configure
+
+    settings = get_settings()
+    if not settings.redis_url:
+        err.print("[red]error:[/] REDIS_URL is not set: a worker joins an existing ripple "
+                  "Redis (ripple up prints it).")
+        raise typer.Exit(2)
+    count = concurrency or settings.worker_concurrency
+    pool = "solo" if count == 1 else "threads"
+    configure(settings).worker_main([
+        "worker", f"--pool={pool}", f"--concurrency={count}", f"--loglevel={loglevel}",
+        "-Q", f"{keys.QUEUE_SYNC},{keys.QUEUE_ASYNC}", "--without-gossip", "--without-mingle",
+        "--without-heartbeat", "-n", "ripple-%h-" + str(__import__("os").getpid()),
+    ])
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Workers, queues and dead letters of the running ripple."""
+    answer = Endpoint().json("GET", "/_ripple/api/status")
+    if as_json:
+        out.print_json(data=answer)
+        return
+    out.print(f"workers: {len(answer['workers'])}  functions: {answer['functions']}  "
+              f"queued: {answer['queued']}  delayed: {answer['delayed']}  "
+              f"dead letters: {answer['dead_letters']}")

@@ -1,0 +1,82 @@
+"""The endpoint: AWS-compatible APIs, the control API and health, on one FastAPI app."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
+
+from orchestrator.api import control, lambda_api
+from orchestrator.api.auth import TokenGuard
+from orchestrator.api.aws_errors import aws_error_handler
+from orchestrator.concurrency import ConcurrencyLimiter
+from orchestrator.dispatch import Dispatcher
+from orchestrator.errors import AwsError
+from orchestrator.invoke import InvokeService
+from orchestrator.registry import Registry
+from orchestrator.settings import Settings, get_settings
+from workers.celery_app import configure
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    if not settings.redis_url:
+        raise SystemExit("REDIS_URL is not set: start the endpoint through `ripple up`, "
+                         "or point REDIS_URL at a Redis 6.2+ server")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redis = Redis.from_url(settings.redis_url or "")
+        async_redis = AsyncRedis.from_url(settings.redis_url or "", max_connections=2000)
+        dispatcher = Dispatcher(configure(settings), redis)
+        app.state.settings = settings
+        app.state.registry = Registry(redis)
+        app.state.async_redis = async_redis
+        app.state.invoke = InvokeService(
+            redis, async_redis, dispatcher, ConcurrencyLimiter(redis, settings.account_concurrency)
+        )
+        yield
+        await async_redis.aclose()
+        redis.close()
+
+    app = FastAPI(title="ripple", lifespan=lifespan, docs_url="/_ripple/docs",
+                  openapi_url="/_ripple/openapi.json", redoc_url=None)
+    app.add_middleware(TokenGuard, token=settings.token)
+    app.add_exception_handler(AwsError, aws_error_handler)
+    app.include_router(lambda_api.router)
+    app.include_router(control.router)
+
+    @app.get("/_ripple/health")
+    def health(request: Request) -> JSONResponse:
+        registry: Registry = request.app.state.registry
+        try:
+            registry.redis.ping()
+        except Exception as error:
+            return JSONResponse({"status": "unavailable", "redis": str(error)}, status_code=503)
+        workers = control.live_workers(registry)
+        ready = bool(workers)
+        return JSONResponse({"status": "ready" if ready else "starting", "redis": "ok",
+                             "endpoint": "ok", "workers": len(workers)},
+                            status_code=200 if ready else 503)
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="ripple's endpoint")
+    parser.add_argument("--host")
+    parser.add_argument("--port", type=int)
+    args = parser.parse_args()
+    settings = get_settings().with_overrides(host=args.host, port=args.port)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()

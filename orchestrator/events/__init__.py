@@ -1,0 +1,1 @@
+"""Builders of the events AWS emits, field for field."""

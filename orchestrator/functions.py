@@ -1,0 +1,67 @@
+"""A deployed function's configuration, as the registry stores it and workers read it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from orchestrator.settings import ACCOUNT_ID
+
+DEAD_LETTER_LIST = "dlq"
+
+
+class FunctionConfig(BaseModel):
+    name: str
+    handler: str
+    runtime: str = "python3.11"
+    memory: int = 128
+    timeout: int = 3
+    environment: dict[str, str] = Field(default_factory=dict)
+    reserved_concurrency: int | None = None
+    retries: int = 2
+    max_event_age: int = 21600
+    on_failure: str | None = None
+    architecture: str = "x86_64"
+    events: list[dict[str, Any]] = Field(default_factory=list)
+    code_sha256: str
+    code_size: int = 0
+    region: str = "us-east-1"
+    last_modified: str = ""
+
+    @property
+    def version(self) -> str:
+        """Changes whenever code or configuration changes: environments are keyed by it."""
+        settings = self.model_dump(exclude={"last_modified", "events"})
+        digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+        return digest[:16]
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.name}"
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/lambda/{self.name}"
+
+    def to_lambda(self) -> dict[str, Any]:
+        """The function in Lambda's GetFunctionConfiguration shape."""
+        return {
+            "FunctionName": self.name,
+            "FunctionArn": self.arn,
+            "Runtime": self.runtime,
+            "Handler": self.handler,
+            "CodeSize": self.code_size,
+            "CodeSha256": self.code_sha256,
+            "MemorySize": self.memory,
+            "Timeout": self.timeout,
+            "Environment": {"Variables": dict(self.environment)},
+            "Architectures": [self.architecture],
+            "Version": "$LATEST",
+            "RevisionId": self.version,
+            "LastModified": self.last_modified,
+            "State": "Active",
+            "PackageType": "Zip",
+        }

@@ -1,0 +1,32 @@
+"""Every Redis key ripple uses, in one place; all live under `ripple:`."""
+
+FUNCTIONS = "ripple:functions"  # hash: name -> FunctionConfig JSON
+WORKERS = "ripple:workers"  # hash: worker id -> last heartbeat (epoch s)
+DELAYED = "ripple:delayed"  # zset: invocation message JSON scored by due time
+DEAD_LETTERS = "ripple:dlq"  # hash: entry id -> dead-letter JSON
+DEAD_LETTER_ORDER = "ripple:dlq:order"  # zset: entry id scored by time
+INVOCATIONS = "ripple:invocations"  # stream of invocation records
+ACCOUNT_CONCURRENCY = "ripple:concurrency:_account"  # zset of leases
+
+QUEUE_SYNC = "ripple.sync"
+QUEUE_ASYNC = "ripple.async"
+
+
+def code(sha256: str) -> str:
+    return f"ripple:code:{sha256}"
+
+
+def counters(function: str) -> str:
+    return f"ripple:counters:{function}"
+
+
+def logs(function: str) -> str:
+    return f"ripple:logs:{function}"
+
+
+def concurrency(function: str) -> str:
+    return f"ripple:concurrency:{function}"
+
+
+def reply(request_id: str) -> str:
+    return f"ripple:reply:{request_id}"

@@ -1,0 +1,58 @@
+"""All of ripple's configuration: argument, then environment, then default.
+
+Variables carry the `RIPPLE_` prefix (`RIPPLE_CLOCK_SPEED`), except `REDIS_URL` and the standard
+`OTEL_*` variables, which keep their usual names.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ACCOUNT_ID = "000000000000"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RIPPLE_", extra="ignore")
+
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "RIPPLE_REDIS_URL")
+    )
+    data_dir: Path = Path(".ripple")
+    host: str = "127.0.0.1"
+    port: int = 4566
+    api_port: int = 3000
+    endpoint: str = "http://127.0.0.1:4566"
+    token: str | None = None
+    region: str = "us-east-1"
+
+    # Lambda's timers (retry delays, event age, batching windows) run this many times faster.
+    clock_speed: float = Field(default=1.0, gt=0)
+    account_concurrency: int = Field(default=1000, ge=1)
+
+    # Execution environments kept by each worker.
+    env_idle_seconds: float = 300.0
+    max_environments: int = 64
+    worker_concurrency: int = 4
+
+    log_retention: int = 10_000
+    record_retention: int = 100_000
+    dlq_retention: int = 10_000
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        """A copy with the given (non-None) command-line arguments applied on top."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        return self.model_copy(update=given)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def simulated_seconds(real_seconds: float, settings: Settings | None = None) -> float:
+    """How long a Lambda timer of `real_seconds` lasts under the simulated clock."""
+    return real_seconds / (settings or get_settings()).clock_speed

@@ -1,0 +1,46 @@
+"""Hooks around one invocation. Concurrency, retries and records are middleware, not branches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from redis.client import Pipeline
+
+from orchestrator.errors import RippleError
+from orchestrator.invocation import InvocationRequest
+from workers.environment import Outcome
+
+
+class InvocationSkipped(RippleError):
+    """Raised by a `before_invoke` hook: the handler does not run this time."""
+
+    reason = "Skipped"
+
+
+class Throttled(InvocationSkipped):
+    reason = "Throttled"
+
+
+class EventExpired(InvocationSkipped):
+    reason = "EventAgeExceeded"
+
+
+@dataclass
+class InvocationContext:
+    request: InvocationRequest
+    pipe: Pipeline  # writes queued here leave in one round trip after the invocation
+    outcome: Outcome | None = None
+    cold: bool = False
+    skipped: InvocationSkipped | None = None
+    lease_id: str | None = None
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+class Middleware:
+    """Base class: every hook does nothing unless overridden."""
+
+    def before_invoke(self, ctx: InvocationContext) -> None:
+        """Runs before the handler; raise InvocationSkipped to stop it from running."""
+
+    def after_invoke(self, ctx: InvocationContext) -> None:
+        """Runs after the handler ran, or after a hook skipped it (`ctx.skipped`)."""

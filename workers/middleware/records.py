@@ -1,0 +1,85 @@
+"""Lambda's log lines, the invocation record, counters, and the reply to a sync caller."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+from orchestrator import keys
+from orchestrator.invocation import InvocationReply
+from orchestrator.pricing import billed_ms
+from orchestrator.settings import Settings
+from workers.environment import Outcome
+from workers.middleware import InvocationContext, Middleware
+
+LOG_TAIL_BYTES = 4096
+REPLY_TTL_SECONDS = 300
+
+
+def report_line(request_id: str, outcome: Outcome, memory: int) -> str:
+    line = (f"REPORT RequestId: {request_id}\tDuration: {outcome.duration_ms:.2f} ms\t"
+            f"Billed Duration: {billed_ms(outcome.duration_ms, outcome.init_ms)} ms\t"
+            f"Memory Size: {memory} MB\tMax Memory Used: {outcome.max_memory_mb} MB\t")
+    if outcome.init_ms is not None:
+        line += f"Init Duration: {outcome.init_ms:.2f} ms\t"
+    return line
+
+
+def log_text(request_id: str, outcome: Outcome, memory: int) -> str:
+    """START, the handler's output, END and REPORT, as CloudWatch shows them."""
+    # awslambdaric frames multi-line entries with \r and indents with no-break spaces.
+    output = outcome.output.replace("\r", "\n").replace("\xa0", " ")
+    if output and not output.endswith("\n"):
+        output += "\n"
+    init = outcome.init_output.replace("\r", "\n").replace("\xa0", " ")
+    return (f"{init}START RequestId: {request_id} Version: $LATEST\n{output}"
+            f"END RequestId: {request_id}\n{report_line(request_id, outcome, memory)}\n")
+
+
+class Records(Middleware):
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def after_invoke(self, ctx: InvocationContext) -> None:
+        request, outcome, pipe = ctx.request, ctx.outcome, ctx.pipe
+        function = request.function
+        counters = keys.counters(function.name)
+        if outcome is None:
+            if ctx.skipped is not None and ctx.skipped.reason == "Throttled":
+                pipe.hincrby(counters, "throttles", 1)
+            return
+        text = log_text(request.request_id, outcome, function.memory)
+        pipe.xadd(keys.logs(function.name), {"request_id": request.request_id, "text": text},
+                  maxlen=self.settings.log_retention, approximate=True)
+        billed = billed_ms(outcome.duration_ms, outcome.init_ms)
+        record = {
+            "request_id": request.request_id, "function": function.name,
+            "version": function.version, "trigger": request.trigger,
+            "invocation_type": request.invocation_type.value, "attempt": request.attempt,
+            "trace_header": request.trace_header, "start": time.time() - outcome.duration_ms / 1000,
+            "queue_ms": round((time.time() - request.enqueued) * 1000 - outcome.duration_ms, 3),
+            "duration_ms": round(outcome.duration_ms, 3), "init_ms": outcome.init_ms,
+            "billed_ms": billed, "memory_mb": function.memory,
+            "max_memory_mb": outcome.max_memory_mb, "architecture": function.architecture,
+            "status": "ok" if outcome.ok else "error", "error_type": outcome.error_type,
+        }
+        pipe.xadd(keys.INVOCATIONS, {"record": json.dumps(record)},
+                  maxlen=self.settings.record_retention, approximate=True)
+        pipe.hincrby(counters, "invocations", 1)
+        if not outcome.ok:
+            pipe.hincrby(counters, "errors", 1)
+        if ctx.cold:
+            pipe.hincrby(counters, "cold_starts", 1)
+        if request.is_sync:
+            reply = InvocationReply(
+                request_id=request.request_id,
+                payload=outcome.payload.decode("utf-8", "replace"),
+                function_error=None if outcome.ok else "Unhandled",
+                error_type=outcome.error_type,
+                log_tail=(base64.b64encode(text.encode()[-LOG_TAIL_BYTES:]).decode()
+                          if request.tail_log else ""),
+            )
+            reply_key = keys.reply(request.request_id)
+            pipe.lpush(reply_key, reply.model_dump_json())
+            pipe.expire(reply_key, REPLY_TTL_SECONDS)

@@ -1,0 +1,80 @@
+"""Lambda's async semantics: retries, throttle backoff, event age, on-failure destination."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from orchestrator.dead_letters import DeadLetters
+from orchestrator.dispatch import Dispatcher
+from orchestrator.events.destination import failure_record
+from orchestrator.functions import DEAD_LETTER_LIST
+from orchestrator.invocation import InvocationRequest, InvocationType
+from orchestrator.registry import Registry
+from orchestrator.settings import Settings
+from workers.middleware import EventExpired, InvocationContext, Middleware, Throttled
+
+# Lambda waits about 1 minute before the first retry and 2 minutes before the second.
+RETRY_DELAYS_SECONDS = (60.0, 120.0)
+# Throttled events back off from 1 s up to 5 minutes.
+THROTTLE_BACKOFF_SECONDS = (1.0, 300.0)
+
+
+class AsyncRetries(Middleware):
+    def __init__(self, dispatcher: Dispatcher, registry: Registry, dead_letters: DeadLetters,
+                 settings: Settings) -> None:
+        self.dispatcher = dispatcher
+        self.registry = registry
+        self.dead_letters = dead_letters
+        self.settings = settings
+
+    def before_invoke(self, ctx: InvocationContext) -> None:
+        request = ctx.request
+        if request.is_sync:
+            return
+        if self._age_seconds(request) > request.function.max_event_age:
+            raise EventExpired(f"event {request.request_id} is older than its maximum age")
+
+    def after_invoke(self, ctx: InvocationContext) -> None:
+        request = ctx.request
+        if request.is_sync:
+            return
+        if isinstance(ctx.skipped, Throttled):
+            self._retry_throttled(request)
+        elif isinstance(ctx.skipped, EventExpired):
+            self._give_up(request, "EventAgeExceeded", None)
+        elif ctx.outcome is not None and not ctx.outcome.ok:
+            if request.attempt <= min(request.function.retries, len(RETRY_DELAYS_SECONDS)):
+                delay = RETRY_DELAYS_SECONDS[request.attempt - 1]
+                retry = request.model_copy(update={"attempt": request.attempt + 1})
+                self.dispatcher.send_later(retry, delay / self.settings.clock_speed)
+            else:
+                self._give_up(request, "RetriesExhausted", ctx.outcome.payload)
+
+    def _retry_throttled(self, request: InvocationRequest) -> None:
+        low, high = THROTTLE_BACKOFF_SECONDS
+        delay = min(high, low * 2**request.throttles)
+        if self._age_seconds(request) + delay > request.function.max_event_age:
+            self._give_up(request, "EventAgeExceeded", None)
+            return
+        retry = request.model_copy(update={"throttles": request.throttles + 1})
+        self.dispatcher.send_later(retry, delay / self.settings.clock_speed)
+
+    def _give_up(self, request: InvocationRequest, condition: str, response: bytes | None) -> None:
+        function = request.function
+        attempts = request.attempt if response is not None else request.attempt - 1
+        record = failure_record(request.request_id, function.arn, condition, attempts,
+                                request.payload, response)
+        destination = self.registry.get(function.on_failure) if function.on_failure else None
+        if destination is not None and function.on_failure != DEAD_LETTER_LIST:
+            self.dispatcher.send(InvocationRequest(
+                function=destination, payload=json.dumps(record),
+                invocation_type=InvocationType.ASYNC, trigger="destination",
+                trace_header=request.trace_header,
+            ))
+        else:
+            self.dead_letters.add(record, function.name, request.payload)
+
+    def _age_seconds(self, request: InvocationRequest) -> float:
+        """The event's age on the simulated clock."""
+        return (time.time() - request.first_enqueued) * self.settings.clock_speed

@@ -1,0 +1,78 @@
+"""The Celery task that runs invocations, and the worker-wide state it uses."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import uuid
+from typing import Any
+
+from celery.signals import worker_ready, worker_shutdown
+from redis import Redis
+
+from orchestrator.concurrency import ConcurrencyLimiter
+from orchestrator.dead_letters import DeadLetters
+from orchestrator.dispatch import Dispatcher
+from orchestrator.registry import Registry
+from orchestrator.settings import get_settings
+from workers.celery_app import INVOKE_TASK, app
+from workers.code_cache import CodeCache
+from workers.housekeeping import Housekeeping
+from workers.invoker import Invoker
+from workers.middleware.concurrency import ConcurrencyLimit
+from workers.middleware.records import Records
+from workers.middleware.retries import AsyncRetries
+from workers.pool import EnvironmentPool
+
+
+class WorkerRuntime:
+    """Everything one worker process shares between its task threads."""
+
+    def __init__(self) -> None:
+        settings = get_settings()
+        self.redis = Redis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0")
+        registry = Registry(self.redis)
+        self.dispatcher = Dispatcher(app, self.redis)
+        self.pool = EnvironmentPool(CodeCache(registry, settings.data_dir / "code"), settings)
+        limiter = ConcurrencyLimiter(self.redis, settings.account_concurrency)
+        dead_letters = DeadLetters(self.redis, settings.dlq_retention)
+        self.invoker = Invoker(self.redis, self.pool, [
+            Records(settings),
+            AsyncRetries(self.dispatcher, registry, dead_letters, settings),
+            ConcurrencyLimit(limiter),
+        ])
+        worker_id = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self.housekeeping = Housekeeping(worker_id, self.redis, self.dispatcher, self.pool)
+        self.housekeeping.start()
+
+    def shutdown(self) -> None:
+        self.housekeeping.stop()
+        self.pool.shutdown()
+
+
+_runtime: WorkerRuntime | None = None
+_runtime_lock = threading.Lock()
+
+
+def runtime() -> WorkerRuntime:
+    global _runtime
+    with _runtime_lock:
+        if _runtime is None:
+            _runtime = WorkerRuntime()
+        return _runtime
+
+
+@app.task(name=INVOKE_TASK)
+def invoke(message: dict[str, Any]) -> None:
+    runtime().invoker.handle(message)
+
+
+@worker_ready.connect
+def _start(**_: Any) -> None:
+    runtime()
+
+
+@worker_shutdown.connect
+def _stop(**_: Any) -> None:
+    if _runtime is not None:
+        _runtime.shutdown()

@@ -1,4 +1,9 @@
-"""Puts invocations on the queues: now (a Celery task) or later (the delayed set)."""
+"""Puts invocations on the queues: now (a Celery task) or later (the delayed set).
+
+An invocation goes to the own queue of a worker that has an idle environment for its function
+version, when one does (warm affinity, as Lambda prefers a warm sandbox); otherwise to the
+shared queue, where the first free worker takes it.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,14 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 20
 for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
 return due
 """
+_TAKE_WARM = """
+for _ = 1, 4 do
+  local worker = redis.call('LPOP', KEYS[1])
+  if not worker then return false end
+  if redis.call('HEXISTS', KEYS[2], worker) == 1 then return worker end
+end
+return false
+"""
 # A claimed message that was not sent within this long is sent again by another worker.
 CLAIM_SECONDS = 30
 
@@ -24,11 +37,17 @@ class Dispatcher:
         self.celery = celery
         self.redis = redis
         self._claim = redis.register_script(_CLAIM_DUE)
+        self._take_warm = redis.register_script(_TAKE_WARM)
 
     def send(self, request: InvocationRequest) -> None:
-        """Queue an invocation for the next free worker."""
+        """Queue an invocation for a warm worker, else the next free one."""
         request.enqueued = time.time()
-        queue = keys.QUEUE_SYNC if request.is_sync else keys.QUEUE_ASYNC
+        function = request.function
+        worker = self._take_warm(keys=[keys.warm(function.name, function.version), keys.WORKERS])
+        if worker:
+            queue = keys.worker_queue(worker.decode())
+        else:
+            queue = keys.QUEUE_SYNC if request.is_sync else keys.QUEUE_ASYNC
         self.celery.send_task(
             "ripple.invoke", args=[request.model_dump(mode="json")], queue=queue,
             task_id=f"{request.request_id}:{request.attempt}",

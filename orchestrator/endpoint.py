@@ -33,7 +33,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = Redis.from_url(settings.redis_url or "")
-        async_redis = AsyncRedis.from_url(settings.redis_url or "", max_connections=2000)
+        # Blocking reads (BLPOP for sync replies, XREAD for log follows) outlive the
+        # 5 s default socket timeout of redis-py 8.
+        async_redis = AsyncRedis.from_url(settings.redis_url or "", max_connections=2000,
+                                          socket_timeout=None)
         dispatcher = Dispatcher(configure(settings), redis)
         app.state.settings = settings
         app.state.registry = Registry(redis)

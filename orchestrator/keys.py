@@ -2,6 +2,7 @@
 
 FUNCTIONS = "ripple:functions"  # hash: name -> FunctionConfig JSON
 WORKERS = "ripple:workers"  # hash: worker id -> last heartbeat (epoch s)
+WORKER_QUEUES = "ripple:worker_queues"  # set: worker ids that own a queue of their own
 DELAYED = "ripple:delayed"  # zset: invocation message JSON scored by due time
 DEAD_LETTERS = "ripple:dlq"  # hash: entry id -> dead-letter JSON
 DEAD_LETTER_ORDER = "ripple:dlq:order"  # zset: entry id scored by time
@@ -30,3 +31,13 @@ def concurrency(function: str) -> str:
 
 def reply(request_id: str) -> str:
     return f"ripple:reply:{request_id}"
+
+
+def warm(function: str, version: str) -> str:
+    """List of worker ids that hold an idle environment for this function version."""
+    return f"ripple:warm:{function}:{version}"
+
+
+def worker_queue(worker_id: str) -> str:
+    """Each worker's own queue: invocations routed to its warm environments."""
+    return f"ripple.worker.{worker_id}"

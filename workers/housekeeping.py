@@ -1,4 +1,5 @@
-"""A worker's background duties: heartbeat, delayed invocations, reaping idle environments."""
+"""A worker's background duties: heartbeat, delayed invocations, reaping idle environments,
+and handing the queue of a worker that died back to the shared queue."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ log = logging.getLogger("ripple.worker")
 TICK_SECONDS = 0.02
 HEARTBEAT_SECONDS = 2.0
 REAP_SECONDS = 5.0
+WORKER_DEAD_SECONDS = 10.0
 
 
 class Housekeeping(threading.Thread):
@@ -30,6 +32,7 @@ class Housekeeping(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
+        self.redis.sadd(keys.WORKER_QUEUES, self.worker_id)
         next_beat = next_reap = 0.0
         while not self.stopping.is_set():
             try:
@@ -39,12 +42,32 @@ class Housekeeping(threading.Thread):
                     next_beat = now + HEARTBEAT_SECONDS
                 if now >= next_reap:
                     self.pool.reap()
+                    self.rescue_dead_workers()
                     next_reap = now + REAP_SECONDS
                 self.dispatcher.send_due()
             except Exception:  # Redis restarting: keep trying, never die
                 log.exception("housekeeping tick failed")
                 self.stopping.wait(1.0)
             self.stopping.wait(TICK_SECONDS)
+
+    def rescue_dead_workers(self) -> int:
+        """Move invocations queued for workers that stopped beating onto the shared queue."""
+        moved = 0
+        beats = self.redis.hgetall(keys.WORKERS)
+        now = time.time()
+        for raw in self.redis.smembers(keys.WORKER_QUEUES):
+            worker = raw.decode()
+            seen = beats.get(raw)
+            if worker == self.worker_id or (seen and now - float(seen) < WORKER_DEAD_SECONDS):
+                continue
+            queue = keys.worker_queue(worker)
+            while self.redis.lmove(queue, keys.QUEUE_ASYNC, "RIGHT", "LEFT") is not None:
+                moved += 1
+            self.redis.hdel(keys.WORKERS, worker)
+            self.redis.srem(keys.WORKER_QUEUES, worker)
+        if moved:
+            log.warning("moved %d invocations from stopped workers to the shared queue", moved)
+        return moved
 
     def stop(self) -> None:
         self.stopping.set()

@@ -52,4 +52,4 @@ class Invoker:
             return env.invoke(request.request_id, request.payload.encode(),
                               request.trace_header, request.client_context)
         finally:
-            self.pool.checkin(env)
+            ctx.env_alive = self.pool.checkin(env)

@@ -43,13 +43,15 @@ class EnvironmentPool:
             self._busy.add(env)
         return env, True
 
-    def checkin(self, env: Environment) -> None:
+    def checkin(self, env: Environment) -> bool:
+        """Return an environment after use; True if it stays warm for the next one."""
         with self._lock:
             self._busy.discard(env)
             if env.alive:
                 self._idle.setdefault(env.function.name, []).append(env)
-                return
+                return True
         env.stop()
+        return False
 
     def reap(self) -> int:
         """Stop environments idle for longer than the idle timeout; returns how many."""

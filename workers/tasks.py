@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
-import uuid
 from typing import Any
 
 from celery.signals import worker_ready, worker_shutdown
@@ -19,10 +19,14 @@ from workers.celery_app import INVOKE_TASK, app
 from workers.code_cache import CodeCache
 from workers.housekeeping import Housekeeping
 from workers.invoker import Invoker
+from workers.middleware.affinity import WarmAffinity
 from workers.middleware.concurrency import ConcurrencyLimit
 from workers.middleware.records import Records
 from workers.middleware.retries import AsyncRetries
 from workers.pool import EnvironmentPool
+
+# Names this worker's own queue (warm affinity); unique per process on a machine.
+WORKER_ID = f"{socket.gethostname()}-{os.getpid()}"
 
 
 class WorkerRuntime:
@@ -40,9 +44,9 @@ class WorkerRuntime:
             Records(settings),
             AsyncRetries(self.dispatcher, registry, dead_letters, settings),
             ConcurrencyLimit(limiter),
+            WarmAffinity(WORKER_ID),
         ])
-        worker_id = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
-        self.housekeeping = Housekeeping(worker_id, self.redis, self.dispatcher, self.pool)
+        self.housekeeping = Housekeeping(WORKER_ID, self.redis, self.dispatcher, self.pool)
         self.housekeeping.start()
 
     def shutdown(self) -> None:

@@ -105,7 +105,7 @@ def _counters(endpoint: Endpoint, name: str) -> dict[str, int]:
 def _print_reports(log: str) -> None:
     for line in log.splitlines():
         if line.startswith("REPORT"):
-            out.print("  " + line.replace("\t", "  ").strip(), highlight=False)
+            out.print("  " + line.replace("\t", "  ").strip(), highlight=False, soft_wrap=True)
 
 
 def _wait(condition: Any, what: str, timeout: float = 60) -> Any:

@@ -15,9 +15,7 @@ from rich.table import Table
 
 from orchestrator.cli.app import app
 from orchestrator.cli.client import Endpoint
-from orchestrator.deploy import package_spec
 from orchestrator.errors import RippleError
-from orchestrator.spec import load_spec
 
 out = Console()
 err = Console(stderr=True)
@@ -26,6 +24,9 @@ JSON = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 def deploy_spec(path: Path, endpoint: Endpoint) -> list[dict[str, object]]:
     """Validate, package and upload every function of a spec; nothing is deployed on error."""
+    from orchestrator.deploy import package_spec
+    from orchestrator.spec import load_spec
+
     try:
         packages = package_spec(load_spec(path))
     except RippleError as error:

@@ -71,8 +71,9 @@ def worker(
     pool = "solo" if count == 1 else "threads"
     configure(settings).worker_main([
         "worker", f"--pool={pool}", f"--concurrency={count}", f"--loglevel={loglevel}",
-        "-Q", f"{keys.QUEUE_SYNC},{keys.QUEUE_ASYNC}", "--without-gossip", "--without-mingle",
-        "--without-heartbeat", "-n", "ripple-%h-" + str(__import__("os").getpid()),
+        "-Q", f"{keys.QUEUE_SYNC},{keys.QUEUE_ASYNC},{keys.worker_queue(tasks.WORKER_ID)}",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "-n", f"ripple-{tasks.WORKER_ID}@%h",
     ])
 
 

@@ -31,6 +31,7 @@ class InvocationContext:
     pipe: Pipeline  # writes queued here leave in one round trip after the invocation
     outcome: Outcome | None = None
     cold: bool = False
+    env_alive: bool = False  # the environment is warm and idle again after this invocation
     skipped: InvocationSkipped | None = None
     lease_id: str | None = None
     extras: dict[str, object] = field(default_factory=dict)

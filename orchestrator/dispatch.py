@@ -2,56 +2,57 @@
 
 An invocation goes to the own queue of a worker that has an idle environment for its function
 version, when one does (warm affinity, as Lambda prefers a warm sandbox); otherwise to the
-shared queue, where the first free worker takes it.
+shared queue, where the first free worker takes it. Either way the message names the shared
+queue as its home, so an unacknowledged one is restored there if its worker dies.
 """
 
 from __future__ import annotations
 
 import time
 
-from celery import Celery
 from redis import Redis
 
 from orchestrator import keys
 from orchestrator.invocation import InvocationRequest
+from orchestrator.task_messages import task_message
 
+INVOKE_TASK = "ripple.invoke"
+_SEND = """
+for _ = 1, 4 do
+  local worker = redis.call('LPOP', KEYS[1])
+  if not worker then break end
+  if redis.call('HEXISTS', KEYS[2], worker) == 1 then
+    redis.call('LPUSH', ARGV[2] .. worker, ARGV[1])
+    return worker
+  end
+end
+redis.call('LPUSH', KEYS[3], ARGV[1])
+return false
+"""
 _CLAIM_DUE = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 200)
 for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
 return due
-"""
-_TAKE_WARM = """
-for _ = 1, 4 do
-  local worker = redis.call('LPOP', KEYS[1])
-  if not worker then return false end
-  if redis.call('HEXISTS', KEYS[2], worker) == 1 then return worker end
-end
-return false
 """
 # A claimed message that was not sent within this long is sent again by another worker.
 CLAIM_SECONDS = 30
 
 
 class Dispatcher:
-    def __init__(self, celery: Celery, redis: Redis) -> None:
-        self.celery = celery
+    def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self._send = redis.register_script(_SEND)
         self._claim = redis.register_script(_CLAIM_DUE)
-        self._take_warm = redis.register_script(_TAKE_WARM)
 
     def send(self, request: InvocationRequest) -> None:
         """Queue an invocation for a warm worker, else the next free one."""
         request.enqueued = time.time()
         function = request.function
-        worker = self._take_warm(keys=[keys.warm(function.name, function.version), keys.WORKERS])
-        if worker:
-            queue = keys.worker_queue(worker.decode())
-        else:
-            queue = keys.QUEUE_SYNC if request.is_sync else keys.QUEUE_ASYNC
-        self.celery.send_task(
-            "ripple.invoke", args=[request.model_dump(mode="json")], queue=queue,
-            task_id=f"{request.request_id}:{request.attempt}",
-        )
+        shared = keys.QUEUE_SYNC if request.is_sync else keys.QUEUE_ASYNC
+        message = task_message(INVOKE_TASK, f"{request.request_id}:{request.attempt}",
+                               [request.model_dump(mode="json")], shared, f"({function.name})")
+        self._send(keys=[keys.warm(function.name, function.version), keys.WORKERS, shared],
+                   args=[message, keys.worker_queue("")])
 
     def send_later(self, request: InvocationRequest, delay_seconds: float) -> None:
         """Queue an invocation after a (simulated-clock) delay; survives restarts."""

@@ -21,7 +21,6 @@ from orchestrator.errors import AwsError
 from orchestrator.invoke import InvokeService
 from orchestrator.registry import Registry
 from orchestrator.settings import Settings, get_settings
-from workers.celery_app import configure
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -37,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # 5 s default socket timeout of redis-py 8.
         async_redis = AsyncRedis.from_url(settings.redis_url or "", max_connections=2000,
                                           socket_timeout=None)
-        dispatcher = Dispatcher(configure(settings), redis)
+        dispatcher = Dispatcher(redis)
         app.state.settings = settings
         app.state.registry = Registry(redis)
         app.state.async_redis = async_redis

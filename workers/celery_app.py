@@ -7,7 +7,7 @@ from celery import Celery
 from orchestrator import keys
 from orchestrator.settings import Settings
 
-INVOKE_TASK = "ripple.invoke"
+from orchestrator.dispatch import INVOKE_TASK  # noqa: F401  (the task's name)
 # Above the longest function timeout (900 s) plus queueing, so a slow task is never redelivered.
 VISIBILITY_TIMEOUT_SECONDS = 3600
 

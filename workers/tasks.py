@@ -36,7 +36,7 @@ class WorkerRuntime:
         settings = get_settings()
         self.redis = Redis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0")
         registry = Registry(self.redis)
-        self.dispatcher = Dispatcher(app, self.redis)
+        self.dispatcher = Dispatcher(self.redis)
         self.pool = EnvironmentPool(CodeCache(registry, settings.data_dir / "code"), settings)
         limiter = ConcurrencyLimiter(self.redis, settings.account_concurrency)
         dead_letters = DeadLetters(self.redis, settings.dlq_retention)

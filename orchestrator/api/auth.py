@@ -1,14 +1,16 @@
-"""Loopback clients are trusted; any other client must present ripple's token."""
+"""Loopback clients are trusted; any other client must present ripple's token.
+
+A plain ASGI middleware: Starlette's BaseHTTPMiddleware costs a task group and a stream per
+request, which shows on a millisecond invoke path.
+"""
 
 from __future__ import annotations
 
 import hmac
 import ipaddress
+import json
 
-from fastapi import Request
-from fastapi.responses import JSONResponse
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 OPEN_PATHS = ("/_ripple/health",)
 
@@ -22,11 +24,11 @@ def is_loopback(host: str | None) -> bool:
         return host == "localhost"
 
 
-def presented_token(request: Request) -> str | None:
+def presented_token(headers: dict[bytes, bytes]) -> str | None:
     """`Authorization: Bearer T`, `X-Ripple-Token: T`, or T as the SigV4 access key id."""
-    if token := request.headers.get("x-ripple-token"):
-        return token
-    authorization = request.headers.get("authorization", "")
+    if token := headers.get(b"x-ripple-token"):
+        return token.decode()
+    authorization = headers.get(b"authorization", b"").decode()
     if authorization.startswith("Bearer "):
         return authorization.removeprefix("Bearer ")
     if "Credential=" in authorization:
@@ -34,19 +36,26 @@ def presented_token(request: Request) -> str | None:
     return None
 
 
-class TokenGuard(BaseHTTPMiddleware):
-    def __init__(self, app: object, token: str | None) -> None:
-        super().__init__(app)  # type: ignore[arg-type]
+class TokenGuard:
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
+        self.app = app
         self.token = token
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        client = request.client.host if request.client else None
-        if is_loopback(client) or request.url.path in OPEN_PATHS:
-            return await call_next(request)
-        given = presented_token(request)
-        if self.token and given and hmac.compare_digest(given, self.token):
-            return await call_next(request)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self._allowed(scope):
+            await self.app(scope, receive, send)
+            return
         why = ("set RIPPLE_TOKEN on the endpoint and send it" if not self.token
                else "send the endpoint's token")
-        return JSONResponse({"Type": "User", "message": f"Access denied: {why}."},
-                            status_code=403, headers={"x-amzn-ErrorType": "AccessDeniedException"})
+        body = json.dumps({"Type": "User", "message": f"Access denied: {why}."}).encode()
+        await send({"type": "http.response.start", "status": 403, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            (b"x-amzn-errortype", b"AccessDeniedException")]})
+        await send({"type": "http.response.body", "body": body})
+
+    def _allowed(self, scope: Scope) -> bool:
+        client = scope.get("client")
+        if is_loopback(client[0] if client else None) or scope["path"] in OPEN_PATHS:
+            return True
+        given = presented_token(dict(scope["headers"]))
+        return bool(self.token and given and hmac.compare_digest(given, self.token))

@@ -1,4 +1,8 @@
-"""Function code as deterministic zip archives, and their safe unpacking."""
+"""Function code as deterministic zip archives, and their safe unpacking.
+
+An archive's bytes depend only on the files' relative paths, contents and executable bits:
+entries are sorted, timestamps and permissions fixed, so its hash names the code.
+"""
 
 from __future__ import annotations
 
@@ -9,83 +13,123 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from orchestrator.errors import ArchiveError
 
-MAX_UNPACKED_BYTES = 250 * 1024 * 1024
-_SKIP_DIRS = {"__pycache__", ".git"}
-_FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+MAX_UNPACKED_BYTES = 250 * 1024 * 1024  # Lambda's limit for unzipped code
+_SKIPPED_NAMES = {"__pycache__", ".git"}
+_FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
+_UNIX = 3  # zip "made by" system; fixed so archives built on any OS are byte-identical
 
 
 def zip_directory(path: Path) -> bytes:
     """Zip a code folder so that the same content always gives the same bytes (and hash)."""
     if not path.is_dir():
-        raise ArchiveError(f"{path} is not a directory")
-    files = []
-    for root, dirs, names in os.walk(path):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-        files += [Path(root) / name for name in names if not name.endswith(".pyc")]
+        raise ArchiveError(f"{path} is not a folder")
+    files = sorted(_code_files(path), key=lambda pair: pair[0])
     total = 0
+    for _, file in files:
+        try:
+            total += file.stat().st_size
+        except OSError as error:
+            raise ArchiveError(f"cannot read {file}: {error.strerror or error}") from None
+    if total > MAX_UNPACKED_BYTES:
+        raise ArchiveError(f"{path} holds {total / 2**20:.0f} MB; Lambda allows 250 MB unzipped")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for file in sorted(files, key=lambda f: f.relative_to(path).as_posix()):
-            data = file.read_bytes()
-            total += len(data)
-            if total > MAX_UNPACKED_BYTES:
-                raise ArchiveError(f"{path} holds over 250 MB, Lambda's unzipped limit")
-            info = zipfile.ZipInfo(file.relative_to(path).as_posix(), _FIXED_TIME)
+        for name, file in files:
+            info = zipfile.ZipInfo(name, _FIXED_TIME)
+            info.create_system = _UNIX
             mode = 0o755 if os.access(file, os.X_OK) else 0o644
             info.external_attr = (stat.S_IFREG | mode) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, data)
+            archive.writestr(info, file.read_bytes())
     return buffer.getvalue()
 
 
+def _code_files(root: Path) -> list[tuple[str, Path]]:
+    """(archive name, file) for every file to ship; symbolic links are followed, loops are not."""
+    found: list[tuple[str, Path]] = []
+    # The real folders above each walked folder: a link back to one of them is a loop.
+    above = {str(root): frozenset({os.path.realpath(root)})}
+    for folder, dirs, names in os.walk(root, followlinks=True):
+        chain = above.pop(folder)
+        kept = []
+        for name in dirs:
+            sub = os.path.join(folder, name)
+            real = os.path.realpath(sub)
+            if name not in _SKIPPED_NAMES and real not in chain:
+                above[sub] = chain | {real}
+                kept.append(name)
+        dirs[:] = kept
+        for name in names:
+            if name in _SKIPPED_NAMES or name.endswith(".pyc"):
+                continue
+            file = Path(folder, name)
+            found.append((file.relative_to(root).as_posix(), file))
+    return found
+
+
 def code_sha256(blob: bytes) -> str:
+    """The archive's SHA-256 in hex, which names the code everywhere."""
     return hashlib.sha256(blob).hexdigest()
 
 
 def unpack_archive(blob: bytes, dest: Path) -> Path:
-    """Unpack into `dest` atomically; members that would land outside it are refused."""
+    """Unpack into `dest` atomically, refusing any member that would land outside it.
+
+    An existing `dest` is returned untouched: archives are stored by hash, so whoever unpacked
+    it first unpacked the same content.
+    """
     if dest.is_dir():
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
-        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-            total = 0
-            for member in archive.infolist():
-                _check_member(member)
-                total += member.file_size
-                if total > MAX_UNPACKED_BYTES:
-                    raise ArchiveError("archive unpacks to over 250 MB")
-                target = staging / member.filename
-                if not target.resolve().is_relative_to(staging.resolve()):
-                    raise ArchiveError(f"archive member {member.filename!r} escapes its folder")
-                archive.extract(member, staging)
-                mode = (member.external_attr >> 16) & 0o777
-                if mode and not member.is_dir():
-                    target.chmod(mode | 0o400)
+        _extract(blob, staging)
+        staging.chmod(0o755)
         try:
             staging.rename(dest)
         except OSError:
             if not dest.is_dir():
                 raise
             shutil.rmtree(staging, ignore_errors=True)  # another process unpacked it first
-    except zipfile.BadZipFile as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise ArchiveError(f"not a zip archive: {error}") from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return dest
 
 
-def _check_member(member: zipfile.ZipInfo) -> None:
+def _extract(blob: bytes, staging: Path) -> None:
+    root = staging.resolve()
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            members = archive.infolist()
+            # Every member is checked before anything is written.
+            for member in members:
+                _check_member(member, root)
+            declared = sum(member.file_size for member in members)
+            if declared > MAX_UNPACKED_BYTES:
+                raise ArchiveError(f"archive unpacks to {declared / 2**20:.0f} MB; Lambda "
+                                   "allows 250 MB")
+            for member in members:
+                target = Path(archive.extract(member, root))
+                mode = (member.external_attr >> 16) & 0o777
+                if mode and not member.is_dir():
+                    target.chmod(mode | 0o400)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+        raise ArchiveError(f"not a readable zip archive: {error}") from None
+
+
+def _check_member(member: zipfile.ZipInfo, root: Path) -> None:
     name = member.filename
-    parts = PurePosixPath(name.replace("\\", "/")).parts
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts:
+    posix = name.replace("\\", "/")
+    parts = PurePosixPath(posix).parts
+    if posix.startswith("/") or (len(name) > 1 and name[1] == ":") or ".." in parts:
         raise ArchiveError(f"archive member {name!r} escapes its folder")
     if stat.S_ISLNK(member.external_attr >> 16):
         raise ArchiveError(f"archive member {name!r} is a symbolic link")
+    if not (root / posix).resolve().is_relative_to(root):
+        raise ArchiveError(f"archive member {name!r} escapes its folder")

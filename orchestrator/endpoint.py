@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
+from starlette.types import ASGIApp
 
 from orchestrator.api import control, lambda_api
 from orchestrator.api.auth import TokenGuard
@@ -20,10 +21,21 @@ from orchestrator.dispatch import Dispatcher
 from orchestrator.errors import AwsError
 from orchestrator.invoke import InvokeService
 from orchestrator.registry import Registry
+from orchestrator.services import ServiceRouter
 from orchestrator.settings import Settings, get_settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def service_apps(redis: Redis, settings: Settings) -> dict[str, ASGIApp]:
+    """The simulated AWS services, by the name their SigV4 credential scope uses."""
+    apps: dict[str, ASGIApp] = {}
+    # S3 goes here: apps["s3"] = ...
+    # DynamoDB goes here: apps["dynamodb"] = ...
+    return apps
+
+
+def create_app(settings: Settings | None = None) -> ASGIApp:
+    """The whole endpoint: token guard, then the service a request's signature names, else
+    ripple's own FastAPI app (Lambda's API, the control API, health)."""
     settings = settings or get_settings()
     if not settings.redis_url:
         raise SystemExit("REDIS_URL is not set: start the endpoint through `ripple up`, "
@@ -49,7 +61,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="ripple", lifespan=lifespan, docs_url="/_ripple/docs",
                   openapi_url="/_ripple/openapi.json", redoc_url=None)
-    app.add_middleware(TokenGuard, token=settings.token)
     app.add_exception_handler(AwsError, aws_error_handler)
     app.include_router(lambda_api.router)
     app.include_router(control.router)
@@ -67,7 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                              "endpoint": "ok", "workers": len(workers)},
                             status_code=200 if ready else 503)
 
-    return app
+    services = service_apps(Redis.from_url(settings.redis_url), settings)
+    return TokenGuard(ServiceRouter(app, services), token=settings.token)
 
 
 def main() -> None:

@@ -34,11 +34,27 @@ class Admission(Enum):
     ACCOUNT_LIMIT = 2  # ConcurrentInvocationLimitExceeded
 
 
+# How long a reading of the workers' total slots is trusted.
+SLOTS_TTL_SECONDS = 2.0
+
+
 class ConcurrencyLimiter:
     def __init__(self, redis: Redis, account_limit: int) -> None:
         self.redis = redis
         self.account_limit = account_limit
         self._acquire = redis.register_script(_ACQUIRE)
+        self._slots = (0, 0.0)  # (total worker slots, when read)
+
+    def needs_lease(self, function: FunctionConfig) -> bool:
+        """False when no limit can bind: no reserved concurrency, and all workers' slots
+        together cannot run more than the account limit at once. Saves a round trip."""
+        if function.reserved_concurrency is not None:
+            return True
+        total, read_at = self._slots
+        if time.monotonic() - read_at > SLOTS_TTL_SECONDS:
+            total = sum(int(slots) for slots in self.redis.hvals(keys.WORKER_SLOTS))
+            self._slots = (total, time.monotonic())
+        return total > self.account_limit
 
     def acquire(self, function: FunctionConfig, lease_id: str, hold_seconds: float) -> Admission:
         """Take one slot for `lease_id`, held at most `hold_seconds` unless released first."""

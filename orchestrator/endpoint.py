@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -55,7 +56,9 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         app.state.invoke = InvokeService(
             redis, async_redis, dispatcher, ConcurrencyLimiter(redis, settings.account_concurrency)
         )
+        follower = asyncio.create_task(app.state.invoke.functions.follow_changes(async_redis))
         yield
+        follower.cancel()
         await async_redis.aclose()
         redis.close()
 

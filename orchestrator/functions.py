@@ -30,11 +30,15 @@ class FunctionConfig(BaseModel):
     code_size: int = 0
     region: str = "us-east-1"
     last_modified: str = ""
+    revision: str = ""  # set by the registry at deploy; see `version`
 
     @property
     def version(self) -> str:
         """Changes whenever code or configuration changes: environments are keyed by it."""
-        settings = self.model_dump(exclude={"last_modified", "events"})
+        return self.revision or self.compute_revision()
+
+    def compute_revision(self) -> str:
+        settings = self.model_dump(exclude={"last_modified", "events", "revision"})
         digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
         return digest[:16]
 

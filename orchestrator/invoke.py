@@ -20,6 +20,7 @@ from orchestrator.errors import (
     TooManyRequests,
 )
 from orchestrator.invocation import InvocationReply, InvocationRequest, InvocationType
+from orchestrator.function_cache import FunctionCache
 from orchestrator.registry import Registry
 from tracing.ids import xray_header
 
@@ -55,6 +56,7 @@ class InvokeService:
     def __init__(self, redis: Redis, async_redis: AsyncRedis, dispatcher: Dispatcher,
                  limiter: ConcurrencyLimiter) -> None:
         self.registry = Registry(redis)
+        self.functions = FunctionCache(self.registry)
         self.async_redis = async_redis
         self.dispatcher = dispatcher
         self.limiter = limiter
@@ -70,7 +72,7 @@ class InvokeService:
         trigger: str = "invoke",
     ) -> InvokeResult:
         kind = _invocation_type(invocation_type)
-        function = self.registry.get(function_name(name))
+        function = self.functions.get(function_name(name))
         if function is None:
             raise ResourceNotFound(f"Function not found: arn:aws:lambda:us-east-1:000000000000:"
                                    f"function:{function_name(name)}")
@@ -95,20 +97,22 @@ class InvokeService:
         function = request.function
         lease_id = f"{request.request_id}:{request.attempt}"
         hold = function.timeout + QUEUE_ALLOWANCE_SECONDS
-        admission = self.limiter.acquire(function, lease_id, hold)
+        leased = self.limiter.needs_lease(function)
+        admission = self.limiter.acquire(function, lease_id, hold) if leased else Admission.ADMITTED
         if admission is not Admission.ADMITTED:
             self.registry.redis.hincrby(keys.counters(function.name), "throttles", 1)
             reason = ("ReservedFunctionConcurrentInvocationLimitExceeded"
                       if admission is Admission.FUNCTION_LIMIT
                       else "ConcurrentInvocationLimitExceeded")
             raise TooManyRequests("Rate Exceeded.", Reason=reason)
-        request.lease_held = True
+        request.lease_held = leased
         started = time.monotonic()
         self.dispatcher.send(request)
         timeout = function.timeout + QUEUE_ALLOWANCE_SECONDS
         answer = await self.async_redis.blpop([keys.reply(request.request_id)], timeout=timeout)
         if answer is None:
-            self.limiter.release(self.limiter.redis, function.name, lease_id)
+            if leased:
+                self.limiter.release(self.limiter.redis, function.name, lease_id)
             waited = time.monotonic() - started
             raise ServiceError(f"No worker answered within {waited:.0f} s: is a worker running?")
         reply = InvocationReply.model_validate_json(answer[1])

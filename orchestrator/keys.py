@@ -1,7 +1,9 @@
 """Every Redis key ripple uses, in one place; all live under `ripple:`."""
 
 FUNCTIONS = "ripple:functions"  # hash: name -> FunctionConfig JSON
+FUNCTIONS_CHANGED = "ripple:functions:changed"  # pub/sub channel: a function's name
 WORKERS = "ripple:workers"  # hash: worker id -> last heartbeat (epoch s)
+WORKER_SLOTS = "ripple:worker_slots"  # hash: worker id -> invocations it runs at once
 WORKER_QUEUES = "ripple:worker_queues"  # set: worker ids that own a queue of their own
 DELAYED = "ripple:delayed"  # zset: invocation message JSON scored by due time
 DEAD_LETTERS = "ripple:dlq"  # hash: entry id -> dead-letter JSON

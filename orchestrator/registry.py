@@ -27,8 +27,10 @@ class Registry:
 
     def put(self, function: FunctionConfig) -> bool:
         """Register (or replace) a function; True when its code or configuration changed."""
+        function.revision = function.compute_revision()
         previous = self.get(function.name)
         self.redis.hset(keys.FUNCTIONS, function.name, function.model_dump_json())
+        self.redis.publish(keys.FUNCTIONS_CHANGED, function.name)
         return previous is None or previous.version != function.version
 
     def get(self, name: str) -> FunctionConfig | None:
@@ -43,6 +45,7 @@ class Registry:
     def delete(self, name: str) -> bool:
         removed = self.redis.hdel(keys.FUNCTIONS, name)
         self.redis.delete(keys.counters(name), keys.logs(name))
+        self.redis.publish(keys.FUNCTIONS_CHANGED, name)
         return bool(removed)
 
     def counters(self, name: str) -> dict[str, int]:

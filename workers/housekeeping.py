@@ -23,16 +23,18 @@ WORKER_DEAD_SECONDS = 10.0
 
 class Housekeeping(threading.Thread):
     def __init__(self, worker_id: str, redis: Redis, dispatcher: Dispatcher,
-                 pool: EnvironmentPool) -> None:
+                 pool: EnvironmentPool, slots: int) -> None:
         super().__init__(name="ripple-housekeeping", daemon=True)
         self.worker_id = worker_id
         self.redis = redis
         self.dispatcher = dispatcher
         self.pool = pool
+        self.slots = slots
         self.stopping = threading.Event()
 
     def run(self) -> None:
         self.redis.sadd(keys.WORKER_QUEUES, self.worker_id)
+        self.redis.hset(keys.WORKER_SLOTS, self.worker_id, self.slots)
         next_beat = next_reap = 0.0
         while not self.stopping.is_set():
             try:
@@ -64,6 +66,7 @@ class Housekeeping(threading.Thread):
             while self.redis.lmove(queue, keys.QUEUE_ASYNC, "RIGHT", "LEFT") is not None:
                 moved += 1
             self.redis.hdel(keys.WORKERS, worker)
+            self.redis.hdel(keys.WORKER_SLOTS, worker)
             self.redis.srem(keys.WORKER_QUEUES, worker)
         if moved:
             log.warning("moved %d invocations from stopped workers to the shared queue", moved)
@@ -73,5 +76,6 @@ class Housekeeping(threading.Thread):
         self.stopping.set()
         try:
             self.redis.hdel(keys.WORKERS, self.worker_id)
+            self.redis.hdel(keys.WORKER_SLOTS, self.worker_id)
         except Exception:
             log.debug("could not remove the heartbeat", exc_info=True)

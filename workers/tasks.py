@@ -27,6 +27,8 @@ from workers.pool import EnvironmentPool
 
 # Names this worker's own queue (warm affinity); unique per process on a machine.
 WORKER_ID = f"{socket.gethostname()}-{os.getpid()}"
+# Invocations this worker runs at once; `ripple worker` sets it before Celery starts.
+SLOTS = 1
 
 
 class WorkerRuntime:
@@ -46,7 +48,8 @@ class WorkerRuntime:
             ConcurrencyLimit(limiter),
             WarmAffinity(WORKER_ID),
         ])
-        self.housekeeping = Housekeeping(WORKER_ID, self.redis, self.dispatcher, self.pool)
+        self.housekeeping = Housekeeping(WORKER_ID, self.redis, self.dispatcher, self.pool,
+                                         SLOTS)
         self.housekeeping.start()
 
     def shutdown(self) -> None:

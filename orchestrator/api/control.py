@@ -70,12 +70,15 @@ def put_function(name: str, body: dict[str, Any], request: Request) -> dict[str,
         raise HTTPException(400, f"upload code {function.code_sha256} first (PUT /code/...)")
     function.last_modified = datetime.now(UTC).isoformat(timespec="milliseconds")
     changed = registry.put(function)
+    request.app.state.invoke.functions.forget(name)
     return {"name": name, "version": function.version, "changed": changed}
 
 
 @router.delete("/functions/{name}")
 def delete_function(name: str, request: Request) -> dict[str, bool]:
-    return {"deleted": _registry(request).delete(name)}
+    deleted = _registry(request).delete(name)
+    request.app.state.invoke.functions.forget(name)
+    return {"deleted": deleted}
 
 
 @router.get("/functions/{name}/logs")

@@ -69,6 +69,7 @@ def worker(
         raise typer.Exit(2)
     count = concurrency or settings.worker_concurrency
     pool = "solo" if count == 1 else "threads"
+    tasks.SLOTS = count
     configure(settings).worker_main([
         "worker", f"--pool={pool}", f"--concurrency={count}", f"--loglevel={loglevel}",
         "-Q", f"{keys.QUEUE_SYNC},{keys.QUEUE_ASYNC},{keys.worker_queue(tasks.WORKER_ID)}",

@@ -16,8 +16,10 @@ class ConcurrencyLimit(Middleware):
     def before_invoke(self, ctx: InvocationContext) -> None:
         request = ctx.request
         lease_id = f"{request.request_id}:{request.attempt}"
-        if request.lease_held:
-            ctx.lease_id = lease_id
+        if request.is_sync:  # admitted (or throttled) by the endpoint already
+            ctx.lease_id = lease_id if request.lease_held else None
+            return
+        if not self.limiter.needs_lease(request.function):
             return
         hold = request.function.timeout + LEASE_MARGIN_SECONDS
         if self.limiter.acquire(request.function, lease_id, hold) is not Admission.ADMITTED:

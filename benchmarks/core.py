@@ -81,7 +81,7 @@ def raw_celery(url: str, work: Path, tasks: int, workers: int) -> tuple[float, l
     client = redis.Redis.from_url(url)
     try:
         time.sleep(3)
-        rawapp.noop.apply_async(args=[], queue="celery").get  # warm the producer connection
+        rawapp.noop.apply_async()  # warms the producer connection and the worker
         wait_until(lambda: int(client.get("bench:done") or 0) >= 1)
         client.set("bench:done", 0)
         started = time.perf_counter()
@@ -225,7 +225,7 @@ def main() -> None:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
-    print("\n## Throughput (no-op, end to end, %d workers, %d tasks)" % (args.workers, args.tasks))
+    print(f"\n## Throughput (no-op, end to end, {args.workers} workers, {args.tasks} tasks)")
     print(f"raw Celery (solo pool, late acks)  {raw_tps:8.0f} tasks/s")
     print(f"ripple async via Invoke API        {ripple_tps:8.0f} invocations/s")
     print(f"ratio ripple / raw Celery          {ripple_tps / raw_tps:8.2f}   (goal >= 0.8)")
@@ -234,8 +234,10 @@ def main() -> None:
                           ("raw Celery round trip", raw_latency),
                           ("ripple Invoke API (HTTP)", sync)):
         print(f"{label:38s} {percentile(values, .5):7.2f}  {percentile(values, .99):7.2f}")
-    print(f"ratio ripple / raw Celery p50          {statistics.median(sync) / statistics.median(raw_latency):7.2f}")
-    print(f"ripple overhead over bare call p50     {percentile(sync, .5) - percentile(bare, .5):7.2f} ms"
+    ratio = statistics.median(sync) / statistics.median(raw_latency)
+    overhead = percentile(sync, .5) - percentile(bare, .5)
+    print(f"ratio ripple / raw Celery p50          {ratio:7.2f}")
+    print(f"ripple overhead over bare call p50     {overhead:7.2f} ms"
           "   (goal p50 <= 3 ms, p99 <= 10 ms)")
     print("\n## Cold start (ms)                        p50      max")
     print(f"python -c pass (bare spawn)            {percentile(spawn, .5):7.1f}  {max(spawn):7.1f}")

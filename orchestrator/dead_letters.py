@@ -20,17 +20,18 @@ class DeadLetters:
     def add(self, record: dict[str, Any], function: str, payload: str) -> str:
         """Keep a failed event with Lambda's destination record; returns the entry id."""
         entry_id = uuid.uuid4().hex[:16]
+        received = time.time()
         entry = {"id": entry_id, "function": function, "payload": payload, "record": record,
-                 "received": time.time()}
+                 "received": received}
         pipe = self.redis.pipeline()
         pipe.hset(keys.DEAD_LETTERS, entry_id, json.dumps(entry))
-        pipe.zadd(keys.DEAD_LETTER_ORDER, {entry_id: entry["received"]})
+        pipe.zadd(keys.DEAD_LETTER_ORDER, {entry_id: received})
         pipe.execute()
         self._trim()
         return entry_id
 
     def list(self) -> list[dict[str, Any]]:
-        ids = self.redis.zrange(keys.DEAD_LETTER_ORDER, 0, -1)
+        ids: list[bytes] = self.redis.zrange(keys.DEAD_LETTER_ORDER, 0, -1)  # type: ignore[assignment]
         if not ids:
             return []
         raw = self.redis.hmget(keys.DEAD_LETTERS, ids)

@@ -23,7 +23,7 @@ class Registry:
 
     def get_code(self, sha256: str) -> bytes | None:
         blob = self.redis.get(keys.code(sha256))
-        return bytes(blob) if blob is not None else None
+        return blob if isinstance(blob, bytes) else None
 
     def put(self, function: FunctionConfig) -> bool:
         """Register (or replace) a function; True when its code or configuration changed."""

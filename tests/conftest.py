@@ -53,13 +53,15 @@ class Ripple:
         return answer.json()
 
     def counters(self, name: str) -> dict[str, int]:
-        return self.api("GET", f"/_ripple/api/functions/{name}")["counters"]  # type: ignore[no-any-return]
+        function = self.api("GET", f"/_ripple/api/functions/{name}")
+        return function["counters"]  # type: ignore[no-any-return]
 
     def logs(self, name: str) -> str:
         page = self.api("GET", f"/_ripple/api/functions/{name}/logs", params={"limit": 1000})
         return "".join(entry["text"] for entry in page["entries"])
 
-    def cli(self, *args: str, check: bool = False, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def cli(self, *args: str, check: bool = False,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
         env = clean_environment(RIPPLE_ENDPOINT=self.url)
         return subprocess.run([sys.executable, "-m", "orchestrator.cli", *args], env=env,
                               capture_output=True, text=True, timeout=timeout, check=check)
@@ -126,8 +128,8 @@ def deploy(ripple: Ripple, tmp_path: Path) -> Deploy:
                 **config: Any) -> str:
         name = name or f"fn-{uuid.uuid4().hex[:8]}"
         functions: dict[str, Any] = {}
-        for function, code, settings in [(name, source, config),
-                                         *((other, code, {}) for other, code in (others or {}).items())]:
+        extra = [(other, code, {}) for other, code in (others or {}).items()]
+        for function, code, settings in [(name, source, config), *extra]:
             folder = tmp_path / function
             folder.mkdir(exist_ok=True)
             (folder / "app.py").write_text(textwrap.dedent(code))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from celery import Celery
 
 from orchestrator import keys
+from orchestrator.dispatch import INVOKE_TASK  # noqa: F401  (the task's name)
 from orchestrator.settings import Settings
 
-from orchestrator.dispatch import INVOKE_TASK  # noqa: F401  (the task's name)
 # Above the longest function timeout (900 s) plus queueing, so a slow task is never redelivered.
 VISIBILITY_TIMEOUT_SECONDS = 3600
 

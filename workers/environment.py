@@ -6,6 +6,7 @@ invocations (warm), and killed when it times out, exceeds its memory size or its
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -203,8 +204,9 @@ class Environment:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 self.stop()
-                message = f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds"
-                self._output += f"{_stamp()} {request_id} Task timed out after {timeout:.2f} seconds\n".encode()
+                timed_out = f"Task timed out after {timeout:.2f} seconds"
+                message = f"RequestId: {request_id} Error: {timed_out}"
+                self._output += f"{_stamp()} {request_id} {timed_out}\n".encode()
                 return Outcome(request_id, lambda_error("Sandbox.Timedout", message),
                                "Sandbox.Timedout")
             for request in self._server.poll(min(remaining, MEMORY_CHECK_SECONDS)):
@@ -280,10 +282,8 @@ class Environment:
         if self._closed:
             return
         if self.alive:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, 9)
-            except ProcessLookupError:
-                pass
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:

@@ -57,7 +57,8 @@ class Housekeeping(threading.Thread):
         moved = 0
         beats = self.redis.hgetall(keys.WORKERS)
         now = time.time()
-        for raw in self.redis.smembers(keys.WORKER_QUEUES):
+        members: set[bytes] = self.redis.smembers(keys.WORKER_QUEUES)  # type: ignore[assignment]
+        for raw in members:
             worker = raw.decode()
             seen = beats.get(raw)
             if worker == self.worker_id or (seen and now - float(seen) < WORKER_DEAD_SECONDS):

@@ -9,6 +9,7 @@ TCP_NODELAY socket (otherwise Nagle and delayed ACKs add ~40 ms per invoke).
 
 from __future__ import annotations
 
+import contextlib
 import selectors
 import socket
 from collections.abc import Callable
@@ -29,7 +30,8 @@ class RuntimeRequest:
     body: bytes
     connection: RuntimeConnection
 
-    def respond(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+    def respond(self, status: int, body: bytes = b"",
+                headers: dict[str, str] | None = None) -> None:
         self.connection.send(status, body, headers or {})
 
 
@@ -42,14 +44,13 @@ class RuntimeConnection:
         head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'OK')}",
                 f"Content-Length: {len(body)}"]
         head += [f"{name}: {value}" for name, value in headers.items()]
-        try:
+        # If the environment went away, the caller notices its exit.
+        with contextlib.suppress(OSError):
             self.sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
-        except OSError:
-            pass  # the environment went away; its exit is noticed by the caller
 
     def parse(self) -> list[tuple[str, str, dict[str, str], bytes]]:
         """Complete requests at the front of the buffer, removed from it."""
-        requests = []
+        requests: list[tuple[str, str, dict[str, str], bytes]] = []
         while True:
             end = self.buffer.find(b"\r\n\r\n")
             if end < 0:
@@ -80,7 +81,7 @@ class RuntimeApiServer:
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._listener, selectors.EVENT_READ, None)
         self._readers: dict[int, Callable[[], None]] = {}
-        self.address = "127.0.0.1:%d" % self._listener.getsockname()[1]
+        self.address = f"127.0.0.1:{self._listener.getsockname()[1]}"
 
     def add_reader(self, fileobj: int, on_readable: Callable[[], None]) -> None:
         """Call `on_readable` whenever `fileobj` (e.g. the environment's stdout) has data."""
@@ -123,10 +124,8 @@ class RuntimeApiServer:
         self._selector.register(sock, selectors.EVENT_READ, RuntimeConnection(sock))
 
     def _drop(self, connection: RuntimeConnection) -> None:
-        try:
+        with contextlib.suppress(KeyError, ValueError):
             self._selector.unregister(connection.sock)
-        except (KeyError, ValueError):
-            pass
         connection.sock.close()
 
     def close(self) -> None:

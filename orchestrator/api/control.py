@@ -107,7 +107,9 @@ async def function_logs(name: str, request: Request, after: str = "", limit: int
 def invocations(request: Request, function: str = "", limit: int = 100) -> list[dict[str, Any]]:
     redis = _registry(request).redis
     records = []
-    for _, fields in redis.xrevrange(keys.INVOCATIONS, count=limit if not function else 10_000):
+    entries: list[tuple[bytes, dict[bytes, bytes]]] = redis.xrevrange(  # type: ignore[assignment]
+        keys.INVOCATIONS, count=limit if not function else 10_000)
+    for _, fields in entries:
         record = json.loads(fields[b"record"])
         if not function or record["function"] == function:
             records.append(record)

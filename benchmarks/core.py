@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import psutil
 import redis
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,10 +134,49 @@ def deploy_noop(endpoint: str, work: Path) -> None:
                    env={**os.environ, "RIPPLE_ENDPOINT": endpoint}, check=True, cwd=ROOT)
 
 
+def invocations(endpoint: str) -> int:
+    return int(httpx.get(endpoint + "/_ripple/api/functions/noop").json()["counters"][
+        "invocations"])
+
+
+def cpu_ms(procs: list[psutil.Process], alone: psutil.Process) -> list[float]:
+    """CPU time used so far by each process and its children (environments), in ms;
+    `alone` is counted without its children (it is the benchmark, parent of them all)."""
+    totals = []
+    for proc in procs:
+        used = 0.0
+        members = [proc] if proc == alone else [proc, *proc.children(recursive=True)]
+        for member in members:
+            try:
+                times = member.cpu_times()
+                used += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+        totals.append(used * 1000)
+    return totals
+
+
+def ripple_direct(endpoint: str, url: str, tasks: int) -> float:
+    """Async invocations queued by the dispatcher itself: ripple's worker side alone."""
+    from orchestrator.dispatch import Dispatcher
+    from orchestrator.invocation import InvocationRequest
+    from orchestrator.registry import Registry
+
+    client = redis.Redis.from_url(url)
+    function = Registry(client).get("noop")
+    assert function is not None
+    dispatcher = Dispatcher(client)
+    before = invocations(endpoint)
+    started = time.perf_counter()
+    for _ in range(tasks):
+        dispatcher.send(InvocationRequest(function=function))
+    wait_until(lambda: invocations(endpoint) - before >= tasks)
+    return tasks / (time.perf_counter() - started)
+
+
 def ripple_async(endpoint: str, tasks: int) -> float:
     def counters() -> int:
-        return int(httpx.get(endpoint + "/_ripple/api/functions/noop").json()["counters"][
-            "invocations"])
+        return invocations(endpoint)
 
     with httpx.Client(base_url=endpoint) as client:  # warm: one env per worker thread
         for _ in range(20):
@@ -212,7 +252,16 @@ def main() -> None:
         try:
             endpoint = "http://127.0.0.1:4571"
             deploy_noop(endpoint, work)
+            watched = [psutil.Process(proc.pid) for proc in procs]
+            watched.append(psutil.Process(server.pid or 0))
+            me = psutil.Process()
+            watched.append(me)
+            cpu_before = cpu_ms(watched, me)
             ripple_tps = ripple_async(endpoint, args.tasks)
+            cpu_after = cpu_ms(watched, me)
+            per_invocation = [(after - before) / args.tasks
+                              for before, after in zip(cpu_before, cpu_after, strict=True)]
+            direct_tps = ripple_direct(endpoint, url, args.tasks)
             sync = ripple_sync_latency(endpoint, args.latency)
         finally:
             for proc in procs:
@@ -229,6 +278,13 @@ def main() -> None:
     print(f"raw Celery (solo pool, late acks)  {raw_tps:8.0f} tasks/s")
     print(f"ripple async via Invoke API        {ripple_tps:8.0f} invocations/s")
     print(f"ratio ripple / raw Celery          {ripple_tps / raw_tps:8.2f}   (goal >= 0.8)")
+    print(f"ripple async, queued directly      {direct_tps:8.0f} invocations/s   "
+          f"(no HTTP: worker side alone, ratio {direct_tps / raw_tps:.2f})")
+    endpoint_ms, *rest = per_invocation
+    workers_ms, redis_ms, client_ms = sum(rest[:-2]), rest[-2], rest[-1]
+    print(f"CPU per invocation (ms): endpoint {endpoint_ms:.2f}, workers + environments "
+          f"{workers_ms:.2f}, Redis {redis_ms:.2f}, HTTP client {client_ms:.2f}; total "
+          f"{sum(per_invocation):.2f} on {os.cpu_count()} cores")
     print("\n## Warm sync invoke latency (ms)          p50      p99")
     for label, values in (("bare handler call (env direct)", bare),
                           ("raw Celery round trip", raw_latency),

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
     max_environments: int = 64
     worker_concurrency: int = 4
 
+    # Tracing: raw OTLP is also forwarded here when set (Jaeger, Tempo, an OTel Collector).
+    otlp_forward: str | None = None
+    trace_retention_spans: int = 1_000_000
+    trace_retention_hours: float = 24.0
+
     log_retention: int = 10_000
     record_retention: int = 100_000
     dlq_retention: int = 10_000

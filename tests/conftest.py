@@ -125,7 +125,8 @@ def deploy(ripple: Ripple, tmp_path: Path) -> Deploy:
     """Deploy one inline handler (`source` is app.py) under a unique name; returns the name."""
 
     def _deploy(source: str, name: str | None = None, others: dict[str, str] | None = None,
-                **config: Any) -> str:
+                resources: dict[str, Any] | None = None, **config: Any) -> str:
+        """`others`: more functions (name -> source); `resources`: `buckets:`/`tables:`."""
         name = name or f"fn-{uuid.uuid4().hex[:8]}"
         functions: dict[str, Any] = {}
         extra = [(other, code, {}) for other, code in (others or {}).items()]
@@ -135,7 +136,7 @@ def deploy(ripple: Ripple, tmp_path: Path) -> Deploy:
             (folder / "app.py").write_text(textwrap.dedent(code))
             functions[function] = {"handler": "app.handler", "code": f"./{function}", **settings}
         spec_path = tmp_path / f"{name}.yaml"
-        spec_path.write_text(yaml.safe_dump({"functions": functions}))
+        spec_path.write_text(yaml.safe_dump({"functions": functions, **(resources or {})}))
         result = ripple.cli("deploy", str(spec_path))
         assert result.returncode == 0, result.stderr
         return name

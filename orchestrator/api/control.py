@@ -161,7 +161,7 @@ def status(request: Request) -> dict[str, Any]:
         "queued": {queue: int(redis.llen(queue)) for queue in (keys.QUEUE_SYNC, keys.QUEUE_ASYNC)},
         "delayed": int(redis.zcard(keys.DELAYED)),
         "dead_letters": int(redis.zcard(keys.DEAD_LETTER_ORDER)),
-        "redis": redis.connection_pool.connection_kwargs.get("host", "?"),
+        "redis_url": request.app.state.settings.redis_url,
     }
 
 

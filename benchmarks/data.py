@@ -1,0 +1,166 @@
+"""Issue 3's figures, side by side in one run on one Redis.
+
+1. S3 PutObject and DynamoDB PutItem through boto3 against ripple, operations/s, vs raw
+   redis-py SET of the same payload on the same Redis (the physical floor).
+2. S3 put → handler start and DynamoDB write → handler start latency, p50 and p99.
+
+Run: python benchmarks/data.py [--ops 2000] [--events 200]. Not a test: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import boto3
+import httpx
+import redis
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from orchestrator.redis_server import EmbeddedRedis  # noqa: E402
+
+STAMP_HANDLER = """
+import json, time
+def handler(event, context):
+    now = time.time()
+    for record in event["Records"]:
+        if "s3" in record:
+            sent = float(record["s3"]["object"]["key"].split("-")[-1])
+        else:
+            sent = float(record["dynamodb"]["NewImage"]["sent"]["N"])
+        print("LATENCY " + json.dumps((now - sent) * 1000))
+"""
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def rate(operation, count: int) -> float:  # type: ignore[no-untyped-def]
+    for index in range(min(50, count)):
+        operation(index)
+    started = time.perf_counter()
+    for index in range(count):
+        operation(index)
+    return count / (time.perf_counter() - started)
+
+
+def start_stack(url: str, work: Path, port: int) -> list[subprocess.Popen[bytes]]:
+    env = {**os.environ, "REDIS_URL": url, "RIPPLE_DATA_DIR": str(work / "data"),
+           "RIPPLE_ENDPOINT": f"http://127.0.0.1:{port}"}
+    procs = [subprocess.Popen([sys.executable, "-m", "orchestrator.endpoint", "--port",
+                               str(port)], env=env, cwd=ROOT)]
+    procs += [subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "worker"], env=env,
+                               cwd=ROOT) for _ in range(2)]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/_ripple/health").status_code == 200:
+                return procs
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("ripple did not start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ops", type=int, default=2000)
+    parser.add_argument("--events", type=int, default=200)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="ripple-bench-"))
+    server = EmbeddedRedis(work / "redis")
+    url = server.start()
+    port = 4574
+    endpoint = f"http://127.0.0.1:{port}"
+    options = {"endpoint_url": endpoint, "region_name": "us-east-1", "aws_access_key_id": "t",
+               "aws_secret_access_key": "t", "config": Config(retries={"max_attempts": 1})}
+    procs = start_stack(url, work, port)
+    try:
+        raw = redis.Redis.from_url(url)
+        s3 = boto3.client("s3", **options)
+        ddb = boto3.client("dynamodb", **options)
+        body = os.urandom(1024)
+        s3.create_bucket(Bucket="bench")
+        ddb.create_table(TableName="bench", BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         StreamSpecification={"StreamEnabled": True,
+                                              "StreamViewType": "NEW_IMAGE"})
+        raw_rate = rate(lambda i: raw.set(f"bench:{i}", body), args.ops)
+        put_rate = rate(lambda i: s3.put_object(Bucket="bench", Key=f"o{i}", Body=body),
+                        args.ops)
+        item_rate = rate(lambda i: ddb.put_item(TableName="bench", Item={
+            "pk": {"S": f"k{i}"}, "v": {"B": body}}), args.ops)
+
+        code = work / "stamp"
+        code.mkdir()
+        (code / "app.py").write_text(STAMP_HANDLER)
+        spec = work / "bench.yaml"
+        spec.write_text(json.dumps({
+            "functions": {"stamp": {"handler": "app.handler", "code": "./stamp", "events": [
+                {"s3": {"bucket": "events", "events": ["s3:ObjectCreated:*"]}},
+                {"dynamodb": {"table": "events", "batch_size": 1,
+                              "starting_position": "LATEST"}}]}},
+            "buckets": ["events"],
+            "tables": {"events": {"keys": {"pk": "S"}, "stream": "NEW_IMAGE"}}}))
+        subprocess.run([sys.executable, "-m", "orchestrator.cli", "deploy", str(spec)],
+                       env={**os.environ, "RIPPLE_ENDPOINT": endpoint}, check=True, cwd=ROOT)
+        for index in range(args.events):
+            s3.put_object(Bucket="events", Key=f"e{index}-{time.time()}", Body=b"x")
+            time.sleep(0.01)
+        s3_latency = wait_latencies(endpoint, args.events)
+        for _ in range(args.events):
+            ddb.put_item(TableName="events", Item={"pk": {"S": uuid.uuid4().hex},
+                                                   "sent": {"N": repr(time.time())}})
+            time.sleep(0.01)
+        both = wait_latencies(endpoint, 2 * args.events)
+        ddb_latency = both[args.events:]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait()
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    print("\n## Data plane throughput (1 KB payloads, one client, sequential)")
+    print(f"raw redis-py SET                  {raw_rate:8.0f} ops/s")
+    print(f"S3 PutObject via boto3            {put_rate:8.0f} ops/s   "
+          f"ratio {put_rate / raw_rate:.2f}")
+    print(f"DynamoDB PutItem via boto3        {item_rate:8.0f} ops/s   "
+          f"ratio {item_rate / raw_rate:.2f}")
+    print("\n## Change → handler start (ms)        p50      p99")
+    print(f"S3 put → handler                  {percentile(s3_latency, .5):7.2f}  "
+          f"{percentile(s3_latency, .99):7.2f}   (goal p50 <= 5 ms)")
+    print(f"DynamoDB write → handler          {percentile(ddb_latency, .5):7.2f}  "
+          f"{percentile(ddb_latency, .99):7.2f}   (goal: batching window 0 + 5 ms)")
+
+
+def wait_latencies(endpoint: str, count: int) -> list[float]:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        page = httpx.get(f"{endpoint}/_ripple/api/functions/stamp/logs",
+                         params={"limit": 10_000}).json()
+        values = [float(line.split(" ", 1)[1]) for entry in page["entries"]
+                  for line in entry["text"].splitlines() if line.startswith("LATENCY ")]
+        if len(values) >= count:
+            return values
+        time.sleep(0.2)
+    raise TimeoutError(f"only some of {count} events arrived")
+
+
+if __name__ == "__main__":
+    main()

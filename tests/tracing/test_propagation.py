@@ -1,0 +1,62 @@
+"""Trace context in X-Ray's and W3C's headers, and Lambda's recursion lineage."""
+
+from __future__ import annotations
+
+import time
+
+from tracing.propagation import (
+    RECURSION_LIMIT,
+    TraceContext,
+    from_headers,
+    from_traceparent,
+    from_xray,
+)
+
+ARN = "arn:aws:lambda:us-east-1:000000000000:function:loop"
+
+
+def test_new_trace_ids_start_with_the_epoch_seconds() -> None:
+    context = TraceContext.new()
+    assert abs(int(context.trace_id[:8], 16) - time.time()) < 5
+    assert context.xray_trace_id == f"1-{context.trace_id[:8]}-{context.trace_id[8:]}"
+
+
+def test_xray_header_round_trips_with_lineage() -> None:
+    # Given a context two invocations deep into the same function
+    context = TraceContext.new().entering(ARN).entering(ARN)
+    # When it travels as an X-Amzn-Trace-Id header and is read back
+    back = from_xray(context.to_xray())
+    # Then ids, sampling and lineage survive
+    assert back == context
+    assert back is not None and back.invocations_of(ARN) == 2
+
+
+def test_xray_and_w3c_carry_the_same_ids() -> None:
+    context = TraceContext.new()
+    from_w3c = from_traceparent(context.to_traceparent())
+    assert from_w3c is not None
+    assert (from_w3c.trace_id, from_w3c.parent_id) == (context.trace_id, context.parent_id)
+
+
+def test_w3c_wins_but_xray_lineage_is_kept() -> None:
+    deep = TraceContext.new().entering(ARN)
+    other = TraceContext.new()
+    found = from_headers({"traceparent": other.to_traceparent(), "x-amzn-trace-id": deep.to_xray()})
+    assert found is not None and found.trace_id == other.trace_id
+    assert found.invocations_of(ARN) == 1
+
+
+def test_recursion_is_stopped_at_the_17th_invocation() -> None:
+    context = TraceContext.new()
+    for _ in range(RECURSION_LIMIT):
+        assert not context.is_recursion_stopped(ARN)
+        context = context.entering(ARN)
+    assert context.is_recursion_stopped(ARN)
+
+
+def test_malformed_headers_are_ignored() -> None:
+    assert from_xray("Root=garbage") is None
+    assert from_xray("") is None
+    assert from_traceparent("00-zz-11-01") is None
+    assert from_traceparent(f"00-{'0' * 32}-{'1' * 16}-01") is None
+    assert from_headers({}) is None

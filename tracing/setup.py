@@ -1,0 +1,96 @@
+"""OpenTelemetry in ripple's processes: X-Ray-compatible ids, OTLP/HTTP to ripple's own
+receiver unless the standard `OTEL_*` variables say otherwise, and spans that are dropped and
+counted — never raised — when the receiver is away."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Sequence
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.id_generator import IdGenerator
+
+from orchestrator.settings import Settings
+
+log = logging.getLogger("ripple.tracing")
+# A burst of invocations must not overflow the queue (the SDK's default of 2,048 drops a third
+# of a burst's spans on this kind of machine).
+QUEUE_SIZE = 65_536
+EXPORT_TIMEOUT_MS = 2_000
+
+
+class XRayIdGenerator(IdGenerator):
+    """Trace ids whose first 4 bytes are the epoch seconds, as X-Ray requires."""
+
+    def generate_span_id(self) -> int:
+        return random.getrandbits(64) or 1
+
+    def generate_trace_id(self) -> int:
+        return (int(time.time()) << 96) | random.getrandbits(96)
+
+
+class CountingExporter(SpanExporter):
+    """Wraps an exporter: failures are counted as dropped spans and logged once a minute."""
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        self.exporter = exporter
+        self.exported = 0
+        self.dropped = 0
+        self._warned_at = 0.0
+        self._lock = threading.Lock()
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        try:
+            result = self.exporter.export(spans)
+        except Exception:  # an exporter must never take its caller down
+            result = SpanExportResult.FAILURE
+        with self._lock:
+            if result is SpanExportResult.SUCCESS:
+                self.exported += len(spans)
+                return result
+            self.dropped += len(spans)
+            if time.monotonic() - self._warned_at > 60:
+                self._warned_at = time.monotonic()
+                log.warning("trace receiver unreachable: %d spans dropped so far", self.dropped)
+        return result
+
+    def shutdown(self) -> None:
+        self.exporter.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        return self.exporter.force_flush(timeout_millis)
+
+
+def traces_endpoint(settings: Settings) -> str:
+    """Where spans go: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT, else
+    ripple's own receiver."""
+    if explicit := os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        return explicit
+    if base := os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return base.rstrip("/") + "/v1/traces"
+    return settings.endpoint.rstrip("/") + "/v1/traces"
+
+
+def configure_tracing(service_name: str,
+                      settings: Settings) -> tuple[TracerProvider, CountingExporter] | None:
+    """Install a tracer provider for this process; None when OTEL_SDK_DISABLED is true."""
+    if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
+        return None
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
+    provider = TracerProvider(resource=resource, id_generator=XRayIdGenerator())
+    exporter = CountingExporter(OTLPSpanExporter(endpoint=traces_endpoint(settings),
+                                                 timeout=EXPORT_TIMEOUT_MS / 1000))
+    provider.add_span_processor(BatchSpanProcessor(
+        exporter, max_queue_size=QUEUE_SIZE, schedule_delay_millis=500,
+        max_export_batch_size=2_048, export_timeout_millis=EXPORT_TIMEOUT_MS))
+    trace.set_tracer_provider(provider)
+    return provider, exporter

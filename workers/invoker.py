@@ -38,6 +38,11 @@ class Invoker:
             except Exception:  # one hook's failure must not lose the others' writes
                 log.exception("after_invoke of %s failed", type(hook).__name__)
         ctx.pipe.execute()
+        for hook in self.middleware:
+            try:
+                hook.completed(ctx)
+            except Exception:
+                log.exception("completed of %s failed", type(hook).__name__)
         return ctx
 
     def _run(self, ctx: InvocationContext) -> Outcome:
@@ -50,6 +55,7 @@ class Invoker:
                            "ServiceException")
         try:
             return env.invoke(request.request_id, request.payload.encode(),
-                              request.trace_header, request.client_context)
+                              ctx.runtime_trace_header or request.trace_header,
+                              request.client_context)
         finally:
             ctx.env_alive = self.pool.checkin(env)

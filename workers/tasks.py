@@ -15,6 +15,7 @@ from orchestrator.dead_letters import DeadLetters
 from orchestrator.dispatch import Dispatcher
 from orchestrator.registry import Registry
 from orchestrator.settings import get_settings
+from tracing.setup import XRayIdGenerator, configure_tracing
 from workers.celery_app import INVOKE_TASK, app
 from workers.code_cache import CodeCache
 from workers.housekeeping import Housekeeping
@@ -23,6 +24,7 @@ from workers.middleware.affinity import WarmAffinity
 from workers.middleware.concurrency import ConcurrencyLimit
 from workers.middleware.records import Records
 from workers.middleware.retries import AsyncRetries
+from workers.middleware.tracing import Tracing
 from workers.pool import EnvironmentPool
 
 # Names this worker's own queue (warm affinity); unique per process on a machine.
@@ -42,7 +44,15 @@ class WorkerRuntime:
         self.pool = EnvironmentPool(CodeCache(registry, settings.data_dir / "code"), settings)
         limiter = ConcurrencyLimiter(self.redis, settings.account_concurrency)
         dead_letters = DeadLetters(self.redis, settings.dlq_retention)
+        self.tracing = configure_tracing("ripple-worker", settings)
+        traced = []
+        if self.tracing is not None:
+            provider, _ = self.tracing
+            ids = provider.id_generator
+            assert isinstance(ids, XRayIdGenerator)
+            traced.append(Tracing(provider.get_tracer("ripple.worker"), ids))
         self.invoker = Invoker(self.redis, self.pool, [
+            *traced,
             Records(settings),
             AsyncRetries(self.dispatcher, registry, dead_letters, settings),
             ConcurrencyLimit(limiter),
@@ -55,6 +65,8 @@ class WorkerRuntime:
     def shutdown(self) -> None:
         self.housekeeping.stop()
         self.pool.shutdown()
+        if self.tracing is not None:  # export the last batch before the process goes
+            self.tracing[0].shutdown()
 
 
 _runtime: WorkerRuntime | None = None

@@ -32,6 +32,7 @@ class InvocationContext:
     outcome: Outcome | None = None
     cold: bool = False
     env_alive: bool = False  # the environment is warm and idle again after this invocation
+    runtime_trace_header: str = ""  # what the environment gets as _X_AMZN_TRACE_ID
     skipped: InvocationSkipped | None = None
     lease_id: str | None = None
     extras: dict[str, object] = field(default_factory=dict)
@@ -45,3 +46,6 @@ class Middleware:
 
     def after_invoke(self, ctx: InvocationContext) -> None:
         """Runs after the handler ran, or after a hook skipped it (`ctx.skipped`)."""
+
+    def completed(self, ctx: InvocationContext) -> None:
+        """Runs once the reply and bookkeeping are sent: work no caller should wait for."""

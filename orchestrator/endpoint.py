@@ -24,13 +24,16 @@ from orchestrator.invoke import InvokeService
 from orchestrator.registry import Registry
 from orchestrator.services import ServiceRouter
 from orchestrator.settings import Settings, get_settings
+from tracing.middleware import TracingMiddleware
+from tracing.setup import configure_tracing
 
 
 def service_apps(redis: Redis, settings: Settings) -> dict[str, ASGIApp]:
     """The simulated AWS services, by the name their SigV4 credential scope uses."""
     apps: dict[str, ASGIApp] = {}
     # S3 goes here: apps["s3"] = ...
-    # DynamoDB goes here: apps["dynamodb"] = ...
+    from orchestrator.services.dynamodb.app import create_app as dynamodb_app
+    apps["dynamodb"] = dynamodb_app(redis, settings)
     return apps
 
 
@@ -82,7 +85,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                             status_code=200 if ready else 503)
 
     services = service_apps(Redis.from_url(settings.redis_url), settings)
-    return TokenGuard(ServiceRouter(app, services), token=settings.token)
+    return TokenGuard(TracingMiddleware(ServiceRouter(app, services)), token=settings.token)
 
 
 def main() -> None:
@@ -91,8 +94,11 @@ def main() -> None:
     parser.add_argument("--port", type=int)
     args = parser.parse_args()
     settings = get_settings().with_overrides(host=args.host, port=args.port)
+    tracing = configure_tracing("ripple-endpoint", settings)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level="warning", access_log=False)
+    if tracing is not None:
+        tracing[0].shutdown()
 
 
 if __name__ == "__main__":

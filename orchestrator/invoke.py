@@ -19,10 +19,9 @@ from orchestrator.errors import (
     ResourceNotFound,
     TooManyRequests,
 )
-from orchestrator.invocation import InvocationReply, InvocationRequest, InvocationType
 from orchestrator.function_cache import FunctionCache
+from orchestrator.invocation import InvocationReply, InvocationRequest, InvocationType
 from orchestrator.registry import Registry
-from tracing.ids import xray_header
 
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024
@@ -85,11 +84,11 @@ class InvokeService:
             return InvokeResult(204)
         request = InvocationRequest(
             function=function, payload=text, invocation_type=kind, trigger=trigger,
-            trace_header=trace_header or xray_header(), client_context=client_context,
+            trace_header=trace_header, client_context=client_context,
             tail_log=tail_log,
         )
         if kind is InvocationType.ASYNC:
-            self.dispatcher.send(request)
+            self.dispatcher.send(request)  # a stopped recursive event is accepted, as on Lambda
             return InvokeResult(202, request_id=request.request_id)
         return await self._invoke_sync(request)
 

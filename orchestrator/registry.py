@@ -7,7 +7,7 @@ from redis import Redis
 from orchestrator import keys
 from orchestrator.functions import FunctionConfig
 
-COUNTERS = ("invocations", "errors", "throttles", "cold_starts")
+COUNTERS = ("invocations", "errors", "throttles", "cold_starts", "recursion_stopped")
 
 
 class Registry:

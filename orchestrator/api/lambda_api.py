@@ -18,7 +18,6 @@ async def invoke(name: str, request: Request) -> Response:
         await request.body(),
         invocation_type=headers.get("x-amz-invocation-type", "RequestResponse"),
         tail_log=headers.get("x-amz-log-type", "None") == "Tail",
-        trace_header=headers.get("x-amzn-trace-id", ""),
         client_context=headers.get("x-amz-client-context", ""),
     )
     answer = {"x-amzn-RequestId": result.request_id, "X-Amz-Executed-Version": "$LATEST"}

@@ -1,0 +1,38 @@
+"""Lambda's recursion limit, enforced where every hop is dispatched."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from tests.conftest import Deploy, Ripple, wait_for
+
+SELF_INVOKER = """
+import json, os
+import boto3
+client = boto3.client("lambda")
+def handler(event, context):
+    print("depth " + str(event["depth"]) + " trace " + os.environ.get("_X_AMZN_TRACE_ID", ""))
+    client.invoke(FunctionName=context.function_name, InvocationType="Event",
+                  Payload=json.dumps({"depth": event["depth"] + 1}))
+"""
+
+
+def test_a_function_invoking_itself_is_stopped_at_16_and_says_so(
+        lambda_client, ripple: Ripple, deploy: Deploy) -> None:
+    # Given a function that invokes itself asynchronously, forever
+    name = deploy(SELF_INVOKER, timeout=10)
+    # When one event starts the loop
+    lambda_client.invoke(FunctionName=name, InvocationType="Event",
+                         Payload=json.dumps({"depth": 1}))
+    # Then the 17th invocation is stopped, the logs say so, and the counter shows it
+    wait_for(lambda: ripple.counters(name)["recursion_stopped"] == 1, timeout=60)
+    time.sleep(0.5)
+    assert ripple.counters(name)["invocations"] == 16
+    logs = ripple.logs(name)
+    assert "depth 16" in logs and "depth 17" not in logs
+    assert "Lambda stopped a recursive invocation" in logs
+    # And every invocation of the loop belongs to one trace
+    roots = {line.split("Root=")[1].split(";")[0] for line in logs.splitlines()
+             if line.startswith("depth ")}
+    assert len(roots) == 1

@@ -1,0 +1,92 @@
+"""DynamoDB stream records on Redis streams, one Redis stream per shard, and the read API the
+stream pollers use.
+
+A change's shard is crc32 of its partition key's canonical JSON (`{"pk":{"S":"a"}}`, compact,
+sorted) modulo SHARD_COUNT, so one item's changes stay in one shard, in order. Each entry holds
+`record` (the Lambda-shaped record, JSON) and `trace` (the writer's trace context, or "").
+SequenceNumber is the entry id as digits, `f"{ms:013d}{seq:07d}"`: it increases per shard.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+import zlib
+from typing import TYPE_CHECKING, Any
+
+from redis import Redis
+
+from orchestrator.events.dynamodb import stream_record
+from orchestrator.services.dynamodb import keys
+from orchestrator.services.dynamodb.types import Item
+
+if TYPE_CHECKING:
+    from orchestrator.services.dynamodb.schema import Table
+
+SHARD_COUNT = 4
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def shard_of(table: Table, key: Item) -> int:
+    partition_key = {table.hash_key: key[table.hash_key]}
+    return zlib.crc32(canonical_json(partition_key).encode()) % SHARD_COUNT
+
+
+def sequence_number(entry_id: str) -> str:
+    """The SequenceNumber of a Redis stream entry id `ms-seq`."""
+    ms, seq = entry_id.split("-")
+    return f"{int(ms):013d}{int(seq):07d}"
+
+
+def pending_record(table: Table, key: Item, old: Item | None,
+                   new: Item | None) -> tuple[str, str]:
+    """The record's JSON with a sentinel where the commit script puts the SequenceNumber, and
+    the sentinel; ("", "") when the table has no stream or nothing changed (DynamoDB writes no
+    record for a write that changes nothing)."""
+    if not table.stream_view_type or not table.stream_label or old == new:
+        return "", ""
+    sentinel = uuid.uuid4().hex
+    record = stream_record(keys=key, old_image=old, new_image=new,
+                           view_type=table.stream_view_type, table=table.name,
+                           region=table.region, stream_label=table.stream_label,
+                           sequence_number=sentinel, created=time.time())
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False), sentinel
+
+
+def shard_keys(redis: Redis, table: str) -> list[str]:
+    """The Redis stream keys of a table's shards, in shard order; [] without a stream."""
+    arn = table_stream_arn(redis, table)
+    return [keys.stream(table, shard) for shard in range(SHARD_COUNT)] if arn else []
+
+
+def read_records(redis: Redis, shard_key: str, after_id: str = "0-0",
+                 count: int = 100) -> list[tuple[str, dict[str, Any], str]]:
+    """Up to `count` records after entry `after_id` ("0-0": from the oldest), in order, as
+    (entry id, Lambda-shaped record, trace context)."""
+    entries = redis.xrange(shard_key, f"({after_id}" if after_id != "0-0" else "-", "+",
+                           count=count)
+    return [(entry_id.decode(), json.loads(fields[b"record"]), fields.get(b"trace", b"").decode())
+            for entry_id, fields in entries]
+
+
+def latest_id(redis: Redis, shard_key: str) -> str:
+    """The id of the shard's newest entry ("0-0" when empty): where LATEST starts reading."""
+    last = redis.xrevrange(shard_key, "+", "-", count=1)
+    return last[0][0].decode() if last else "0-0"
+
+
+def table_stream_arn(redis: Redis, table: str, region: str | None = None) -> str | None:
+    """The table's LatestStreamArn while its stream is enabled, else None."""
+    from orchestrator.services.dynamodb.schema import Table
+
+    definition = redis.hget(keys.table(table), "definition")
+    if definition is None:
+        return None
+    described = Table.from_json(definition)
+    if region:
+        described.region = region
+    return described.stream_arn

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from enum import Enum
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 from orchestrator.functions import FunctionConfig
 
 
-class InvocationType(str, Enum):
+class InvocationType(StrEnum):
     SYNC = "RequestResponse"
     ASYNC = "Event"
     DRY_RUN = "DryRun"
@@ -30,6 +30,7 @@ class InvocationRequest(BaseModel):
     first_enqueued: float = Field(default_factory=time.time)
     enqueued: float = Field(default_factory=time.time)
     trace_header: str = ""
+    links: list[str] = Field(default_factory=list)  # X-Ray headers of a batch's records
     client_context: str = ""
     lease_held: bool = False  # the sync caller already took the concurrency slot
     tail_log: bool = False

@@ -83,6 +83,16 @@ def from_xray(header: str) -> TraceContext | None:
     )
 
 
+def batch_context(headers: list[str]) -> TraceContext:
+    """A new trace for a batch of records, carrying the deepest lineage among them."""
+    lineage: dict[str, int] = {}
+    for header in headers:
+        found = from_xray(header) if header else None
+        for key, count in (found.lineage if found else {}).items():
+            lineage[key] = max(lineage.get(key, 0), count)
+    return replace(TraceContext.new(), lineage=lineage)
+
+
 def from_traceparent(header: str) -> TraceContext | None:
     parts = header.strip().split("-")
     if len(parts) != 4 or not _hex(parts[1], 32) or not _hex(parts[2], 16):

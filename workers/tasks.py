@@ -26,6 +26,8 @@ from workers.middleware.records import Records
 from workers.middleware.retries import AsyncRetries
 from workers.middleware.tracing import Tracing
 from workers.pool import EnvironmentPool
+from workers.streams.invoke import SyncInvoker
+from workers.streams.poller import PollerContext, StreamPollers
 
 # Names this worker's own queue (warm affinity); unique per process on a machine.
 WORKER_ID = f"{socket.gethostname()}-{os.getpid()}"
@@ -61,8 +63,13 @@ class WorkerRuntime:
         self.housekeeping = Housekeeping(WORKER_ID, self.redis, self.dispatcher, self.pool,
                                          SLOTS)
         self.housekeeping.start()
+        self.stream_pollers = StreamPollers(WORKER_ID, PollerContext(
+            self.redis, registry, SyncInvoker(self.redis, self.dispatcher, limiter),
+            self.dispatcher, dead_letters, settings))
+        self.stream_pollers.start()
 
     def shutdown(self) -> None:
+        self.stream_pollers.stop()
         self.housekeeping.stop()
         self.pool.shutdown()
         if self.tracing is not None:  # export the last batch before the process goes

@@ -15,6 +15,7 @@ from orchestrator import keys
 from orchestrator.dead_letters import DeadLetters
 from orchestrator.functions import FunctionConfig
 from orchestrator.registry import Registry
+from orchestrator.services.dynamodb.store import ensure_table
 
 router = APIRouter(prefix="/_ripple/api")
 HEARTBEAT_FRESH_SECONDS = 10
@@ -79,6 +80,20 @@ def delete_function(name: str, request: Request) -> dict[str, bool]:
     deleted = _registry(request).delete(name)
     request.app.state.invoke.functions.forget(name)
     return {"deleted": deleted}
+
+
+class Resources(BaseModel):
+    buckets: list[str] = []
+    tables: dict[str, dict[str, Any]] = {}
+
+
+@router.put("/resources")
+def put_resources(body: Resources, request: Request) -> dict[str, list[str]]:
+    """Create the buckets and tables a spec declares; existing ones keep their data."""
+    redis = _registry(request).redis
+    for table, declared in body.tables.items():
+        ensure_table(redis, table, declared["keys"], declared.get("stream"))
+    return {"buckets": body.buckets, "tables": sorted(body.tables)}
 
 
 @router.get("/functions/{name}/logs")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import os
 import json
+import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -54,12 +54,14 @@ def demo(
         endpoint = Endpoint(stack.endpoint)
         deploy_spec(EXAMPLES, endpoint)
         run_scenario(endpoint)
+        run_orders(endpoint)
         out.print("\n[bold]Where to look next[/] (in another terminal):\n"
                   f"  export RIPPLE_ENDPOINT={stack.endpoint}\n"
                   "  ripple functions            # counters per function\n"
                   "  ripple logs work --follow   # START / output / END / REPORT\n"
                   "  ripple invoke fanout --payload '{\"count\": 3}'\n"
                   "  ripple dlq ls               # events that failed every attempt\n"
+                  "  ripple ddb scan totals      # the stream pipeline's output\n"
                   f"  boto3.client('lambda', endpoint_url='{stack.endpoint}')")
         if not once:
             out.print("\nripple keeps running; Ctrl-C stops it.")
@@ -96,6 +98,33 @@ def run_scenario(endpoint: Endpoint) -> None:
               f"error: {error.get('errorType')}: {error.get('errorMessage')}")
     out.print(f"  dead letter {entries[-1]['id']} holds payload "
               f"{json.dumps(record['requestPayload'])}")
+
+
+def run_orders(endpoint: Endpoint) -> None:
+    import boto3
+
+    out.print("\n[bold]3. Stream[/]: orders are written with boto3; the orders table's stream "
+              "feeds totals, which keeps per-customer sums in another table")
+    options = {"endpoint_url": endpoint.url, "region_name": "us-east-1",
+               "aws_access_key_id": "demo", "aws_secret_access_key": "demo"}
+    orders = boto3.resource("dynamodb", **options).Table("orders")
+    totals = boto3.resource("dynamodb", **options).Table("totals")
+    placed = [("o-1", "ada", 30), ("o-2", "ada", 12), ("o-3", "grace", 50), ("o-4", "grace", 8)]
+    for order_id, customer, amount in placed:
+        orders.put_item(Item={"order_id": order_id, "customer": customer, "amount": amount})
+    orders.update_item(Key={"order_id": "o-2"}, UpdateExpression="SET amount = :a",
+                       ExpressionAttributeValues={":a": 20})
+    orders.delete_item(Key={"order_id": "o-4"})
+    expected = {"ada": 50, "grace": 50}
+
+    def settled() -> dict[str, int] | None:
+        found = {item["customer"]: int(item["total"]) for item in totals.scan()["Items"]}
+        return found if found == expected else None
+
+    found = _wait(settled, "totals to catch up with the orders")
+    out.print(f"  totals: {found} (after 4 puts, 1 update, 1 delete)")
+    logs = endpoint.json("GET", "/_ripple/api/functions/totals/logs", params={"limit": 5})
+    _print_reports("".join(entry["text"] for entry in logs["entries"]))
 
 
 def _counters(endpoint: Endpoint, name: str) -> dict[str, int]:

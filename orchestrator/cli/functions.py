@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from orchestrator.cli.app import app
@@ -28,10 +29,15 @@ def deploy_spec(path: Path, endpoint: Endpoint) -> list[dict[str, object]]:
     from orchestrator.spec import load_spec
 
     try:
-        packages = package_spec(load_spec(path))
+        spec = load_spec(path)
+        packages = package_spec(spec)
     except RippleError as error:
-        err.print(f"[red]error:[/] {error}")
+        err.print(f"[red]error:[/] {escape(str(error))}")
         raise typer.Exit(1) from None
+    if spec.buckets or spec.tables:
+        tables = {name: table.model_dump(mode="json") for name, table in spec.tables.items()}
+        endpoint.json("PUT", "/_ripple/api/resources",
+                      json={"buckets": spec.buckets, "tables": tables})
     results = []
     for package in packages:
         sha = package.config.code_sha256

@@ -15,6 +15,7 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import (
+    Link,
     NonRecordingSpan,
     SpanContext,
     SpanKind,
@@ -67,9 +68,12 @@ class Tracing(Middleware):
         remote = NonRecordingSpan(SpanContext(
             int(parent.trace_id, 16), int(parent.parent_id, 16), is_remote=True,
             trace_flags=TraceFlags(TraceFlags.SAMPLED)))
+        links = [Link(SpanContext(int(linked.trace_id, 16), int(linked.parent_id, 16),
+                                  is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED)))
+                 for linked in filter(None, map(from_xray, request.links))]
         service = self.tracer.start_span(
             function.name, trace.set_span_in_context(remote), kind=SpanKind.CONSUMER,
-            start_time=min(enqueued, started), attributes={
+            links=links, start_time=min(enqueued, started), attributes={
                 "faas.name": function.name, "messaging.system": "ripple",
                 "messaging.operation.type": "process", "ripple.lambda.attempt": request.attempt,
                 "ripple.lambda.queue_ms": round((started - enqueued) / 1e6, 3),

@@ -12,6 +12,7 @@ from orchestrator.concurrency import Admission, ConcurrencyLimiter
 from orchestrator.dispatch import Dispatcher
 from orchestrator.functions import FunctionConfig
 from orchestrator.invocation import InvocationReply, InvocationRequest, InvocationType
+from tracing.propagation import batch_context
 
 QUEUE_ALLOWANCE_SECONDS = 60
 
@@ -23,11 +24,15 @@ class SyncInvoker:
         self.limiter = limiter
 
     def invoke(self, function: FunctionConfig, payload: str, trigger: str,
-               still_wanted: Callable[[], bool]) -> InvocationReply | None:
+               still_wanted: Callable[[], bool], links: list[str] | None = None
+               ) -> InvocationReply | None:
         """The function's reply; None when throttled, or when `still_wanted()` turns false
-        (the caller lost its lease) or no worker answered in time."""
+        (the caller lost its lease) or no worker answered in time. A batch starts a new trace
+        linked to each record's write (`links`)."""
         request = InvocationRequest(function=function, payload=payload,
-                                    invocation_type=InvocationType.SYNC, trigger=trigger)
+                                    invocation_type=InvocationType.SYNC, trigger=trigger,
+                                    trace_header=batch_context(links or []).to_xray(),
+                                    links=[link for link in links or [] if link])
         lease_id = f"{request.request_id}:{request.attempt}"
         leased = self.limiter.needs_lease(function)
         hold = function.timeout + QUEUE_ALLOWANCE_SECONDS

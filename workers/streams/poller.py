@@ -40,6 +40,7 @@ DISCOVER_SECONDS = 0.5
 class Entry:
     id: str
     record: dict[str, Any]
+    trace: str = ""  # the X-Ray header of the write that made this record
 
     @property
     def sequence(self) -> str:
@@ -79,7 +80,7 @@ class ShardPoller(threading.Thread):
         """Read and invoke one batch; False when there was nothing to do yet."""
         after = self.lease.checkpoint() or "0-0"
         raw = streams.read_records(self.context.redis, self.shard_key, after, self._limit)
-        batch = [Entry(entry_id, record) for entry_id, record, _trace in raw]
+        batch = [Entry(entry_id, record, trace) for entry_id, record, trace in raw]
         if not batch or not self._window_closed(batch):
             return False
         if self._too_old(batch[0]):
@@ -87,7 +88,7 @@ class ShardPoller(threading.Thread):
             return True
         reply = self.context.invoker.invoke(
             self.function(), json.dumps({"Records": [entry.record for entry in batch]}),
-            "dynamodb", still_wanted=self.lease.hold)
+            "dynamodb", still_wanted=self.lease.hold, links=[entry.trace for entry in batch])
         if reply is None:  # throttled or lease lost: try again later, nothing counted
             self.stopping.wait(RETRY_SECONDS)
             return True

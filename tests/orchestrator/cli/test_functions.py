@@ -86,3 +86,30 @@ def test_cli_without_a_running_ripple_says_how_to_start_it(tmp_path: Path) -> No
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "ripple up" in result.stderr
+
+
+def test_logs_follow_prints_new_invocations(ripple: Ripple, deploy: Deploy) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import clean_environment
+
+    # Given `ripple logs --follow` running on a function
+    name = deploy("def handler(event, context):\n    print('followed-' + event['n'])\n")
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator.cli", "logs", name, "--follow"],
+        env=clean_environment(RIPPLE_ENDPOINT=ripple.url), stdout=subprocess.PIPE, text=True)
+    try:
+        time.sleep(1.5)
+        # When the function is invoked
+        ripple.cli("invoke", name, "--payload", '{"n": "42"}', check=True)
+        # Then its output appears on the follower's stdout
+        assert follower.stdout is not None
+        deadline = time.monotonic() + 30
+        seen = ""
+        while time.monotonic() < deadline and "REPORT" not in seen:
+            seen += follower.stdout.readline()
+        assert "followed-42" in seen and "REPORT RequestId:" in seen
+    finally:
+        follower.kill()

@@ -106,3 +106,16 @@ def test_handler_fans_out_50_async_invocations_through_boto3(
     # Then all 50 run
     wait_for(lambda: ripple.counters(target)["invocations"] >= 50, timeout=60)
     assert ripple.counters(target) == {**ripple.counters(target), "invocations": 50, "errors": 0}
+
+
+def test_event_older_than_its_maximum_age_is_given_up(
+        lambda_client, ripple: Ripple, deploy: Deploy) -> None:
+    # Given a failing function whose events may live 60 s (0.1 s on the 600x clock), while its
+    # retries wait 1 and 2 minutes
+    name = deploy(FAILING, retries=2, max_event_age=60)
+    # When an event fails
+    lambda_client.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"order": 3}')
+    # Then the retry finds it too old and it is dead-lettered as EventAgeExceeded
+    entry = wait_for(lambda: dead_letters_of(ripple, name), timeout=30)[0]
+    assert entry["record"]["requestContext"]["condition"] == "EventAgeExceeded"
+    assert ripple.counters(name)["invocations"] == 1

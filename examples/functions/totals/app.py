@@ -18,7 +18,9 @@ def handler(event, context):
             old.get("amount", {}).get("N", "0"))
         totals.update_item(
             Key={"customer": customer},
-            UpdateExpression="ADD total :delta, orders :count",
+            # TOTAL is one of DynamoDB's reserved words: it needs a placeholder.
+            UpdateExpression="ADD #total :delta, orders :count",
+            ExpressionAttributeNames={"#total": "total"},
             ExpressionAttributeValues={
                 ":delta": delta,
                 ":count": {"INSERT": 1, "REMOVE": -1}.get(record["eventName"], 0),

@@ -184,7 +184,7 @@ def transact_get_items(store: Store, request: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError("1 validation error detected: Value at 'transactItems' failed to "
                               "satisfy constraint: Member must have length less than or equal "
                               "to 100 and greater than or equal to 1")
-    responses = []
+    responses: list[dict[str, Any]] = []
     for entry in entries:
         body = entry.get("Get") or {}
         table = store.table(body.get("TableName"), "item")

@@ -189,7 +189,7 @@ def _segments(request: dict[str, Any]) -> tuple[int, int]:
                               "the request when Segment parameter is present" if total is None
                               else "The Segment parameter is required but was not present in "
                               "the request when parameter TotalSegments is present")
-    if total is None:
+    if total is None or segment is None:
         return 0, 1
     if not 1 <= total <= 1_000_000 or not 0 <= segment < total:
         raise ValidationError(f"The Segment parameter is zero-based and must be less than "

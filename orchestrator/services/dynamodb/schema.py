@@ -15,7 +15,6 @@ from orchestrator.services.dynamodb.types import Item
 from orchestrator.settings import ACCOUNT_ID
 
 KEY_MISMATCH = "The provided key element does not match the schema"
-STREAM_VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9_.-]+")
 
 

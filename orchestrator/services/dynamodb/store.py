@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from redis import Redis
 
@@ -122,19 +122,20 @@ class Store:
         return Table.from_json(definition)
 
     def counters(self, name: str) -> tuple[int, int]:
-        count, size = self.redis.hmget(keys.table(name), ["count", "size"])
+        count, size = cast(list[Any], self.redis.hmget(keys.table(name), ["count", "size"]))
         return int(count or 0), int(size or 0)
 
     def table_names(self, after: str | None, limit: int) -> list[str]:
         low = f"({after}" if after else "-"
-        return [n.decode() for n in self.redis.zrangebylex(keys.TABLES, low, "+", 0, limit)]
+        names: Any = self.redis.zrangebylex(keys.TABLES, low, "+", 0, limit)
+        return [streams.text(name) for name in names]
 
     def delete_table(self, table: Table) -> None:
         doomed = [keys.table(table.name), keys.partitions(table.name)]
         doomed += [keys.stream(table.name, shard) for shard in range(streams.SHARD_COUNT)]
-        for partition in self.redis.zrange(keys.partitions(table.name), 0, -1):
-            doomed += [keys.items(table.name, partition.decode()),
-                       keys.order(table.name, partition.decode())]
+        partitions: Any = self.redis.zrange(keys.partitions(table.name), 0, -1)
+        for partition in map(streams.text, partitions):
+            doomed += [keys.items(table.name, partition), keys.order(table.name, partition)]
         pipe = self.redis.pipeline()
         pipe.zrem(keys.TABLES, table.name)
         pipe.delete(*doomed)
@@ -144,14 +145,14 @@ class Store:
 
     def read(self, table: Table, key: Item) -> tuple[str | None, Item | None]:
         """The item's stored JSON (for a later compare and swap) and the item itself."""
-        raw = self.redis.hget(keys.items(table.name, table.partition(key)), table.sort(key))
+        raw: Any = self.redis.hget(keys.items(table.name, table.partition(key)), table.sort(key))
         if raw is None:
             return None, None
-        text = raw.decode()
-        return text, json.loads(text)
+        stored = streams.text(raw)
+        return stored, json.loads(stored)
 
     def read_many(self, table: Table, partition: str, sorts: list[str]) -> list[Item | None]:
-        raws = self.redis.hmget(keys.items(table.name, partition), sorts) if sorts else []
+        raws: Any = self.redis.hmget(keys.items(table.name, partition), sorts) if sorts else []
         return [json.loads(raw) if raw is not None else None for raw in raws]
 
     def commit(self, writes: list[Write]) -> bool:
@@ -197,16 +198,14 @@ class Store:
                   count: int) -> list[str]:
         """Up to `count` encoded sort keys between Redis lex bounds, in key order."""
         order = keys.order(table.name, partition)
-        if reverse:
-            found = self.redis.zrevrangebylex(order, high, low, 0, count)
-        else:
-            found = self.redis.zrangebylex(order, low, high, 0, count)
-        return [member.decode() for member in found]
+        found: Any = (self.redis.zrevrangebylex(order, high, low, 0, count) if reverse
+                      else self.redis.zrangebylex(order, low, high, 0, count))
+        return [streams.text(member) for member in found]
 
     def partitions(self, table: Table, after: str | None, count: int) -> list[str]:
         low = b"(" + after.encode() if after is not None else b"-"
-        found = self.redis.zrangebylex(keys.partitions(table.name), low, b"+", 0, count)
-        return [member.decode() for member in found]
+        found: Any = self.redis.zrangebylex(keys.partitions(table.name), low, b"+", 0, count)
+        return [streams.text(member) for member in found]
 
 
 def new_table(**definition: Any) -> Table:

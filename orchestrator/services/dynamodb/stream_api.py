@@ -44,8 +44,8 @@ def describe_stream(store: Store, request: dict[str, Any]) -> dict[str, Any]:
     table = _table_of(store, request.get("StreamArn"))
     shards = []
     for shard in range(streams.SHARD_COUNT):
-        first = store.redis.xrange(keys.stream(table.name, shard), "-", "+", count=1)
-        start = streams.sequence_number(first[0][0].decode()) if first else "0" * 20
+        first: Any = store.redis.xrange(keys.stream(table.name, shard), "-", "+", count=1)
+        start = streams.sequence_number(streams.text(first[0][0])) if first else "0" * 20
         shards.append({"ShardId": f"{SHARD_PREFIX}{shard:08d}",
                        "SequenceNumberRange": {"StartingSequenceNumber": start}})
     return {"StreamDescription": {

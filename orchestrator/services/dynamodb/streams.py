@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 SHARD_COUNT = 4
 
 
+def text(value: Any) -> str:
+    """A Redis reply as text, whether or not the client decodes responses."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -67,23 +72,26 @@ def read_records(redis: Redis, shard_key: str, after_id: str = "0-0",
                  count: int = 100) -> list[tuple[str, dict[str, Any], str]]:
     """Up to `count` records after entry `after_id` ("0-0": from the oldest), in order, as
     (entry id, Lambda-shaped record, trace context)."""
-    entries = redis.xrange(shard_key, f"({after_id}" if after_id != "0-0" else "-", "+",
-                           count=count)
-    return [(entry_id.decode(), json.loads(fields[b"record"]), fields.get(b"trace", b"").decode())
-            for entry_id, fields in entries]
+    entries: Any = redis.xrange(shard_key, f"({after_id}" if after_id != "0-0" else "-", "+",
+                                count=count)
+    found = []
+    for entry_id, fields in entries:
+        values = {text(name): text(value) for name, value in fields.items()}
+        found.append((text(entry_id), json.loads(values["record"]), values.get("trace", "")))
+    return found
 
 
 def latest_id(redis: Redis, shard_key: str) -> str:
     """The id of the shard's newest entry ("0-0" when empty): where LATEST starts reading."""
-    last = redis.xrevrange(shard_key, "+", "-", count=1)
-    return last[0][0].decode() if last else "0-0"
+    last: Any = redis.xrevrange(shard_key, "+", "-", count=1)
+    return text(last[0][0]) if last else "0-0"
 
 
 def table_stream_arn(redis: Redis, table: str, region: str | None = None) -> str | None:
     """The table's LatestStreamArn while its stream is enabled, else None."""
     from orchestrator.services.dynamodb.schema import Table
 
-    definition = redis.hget(keys.table(table), "definition")
+    definition: Any = redis.hget(keys.table(table), "definition")
     if definition is None:
         return None
     described = Table.from_json(definition)

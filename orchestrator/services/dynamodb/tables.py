@@ -8,13 +8,9 @@ from typing import Any
 
 from redis import Redis
 
+from orchestrator.events.dynamodb import STREAM_VIEW_TYPES
 from orchestrator.services.dynamodb.errors import ResourceInUse, ValidationError
-from orchestrator.services.dynamodb.schema import (
-    STREAM_VIEW_TYPES,
-    Table,
-    check_table_name,
-    stream_label,
-)
+from orchestrator.services.dynamodb.schema import Table, check_table_name, stream_label
 from orchestrator.services.dynamodb.store import Store, new_table
 from orchestrator.services.dynamodb.types import INVALID
 from orchestrator.settings import get_settings
@@ -164,8 +160,9 @@ def ensure_table(redis: Redis, name: str, keys: dict[str, str],
     definitions = [{"AttributeName": key, "AttributeType": kind} for key, kind in keys.items()]
     schema = [{"AttributeName": key, "KeyType": key_type}
               for key, key_type in zip(keys, ("HASH", "RANGE"), strict=False)]
-    request = {"TableName": name, "KeySchema": schema, "AttributeDefinitions": definitions,
-               "BillingMode": "PAY_PER_REQUEST"}
+    request: dict[str, Any] = {"TableName": name, "KeySchema": schema,
+                               "AttributeDefinitions": definitions,
+                               "BillingMode": "PAY_PER_REQUEST"}
     if stream_view_type:
         request["StreamSpecification"] = {"StreamEnabled": True,
                                           "StreamViewType": stream_view_type}

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from orchestrator.services.dynamodb import types
 from orchestrator.services.dynamodb.errors import ValidationError
 from orchestrator.services.dynamodb.expressions import ast
+from orchestrator.services.dynamodb.expressions.reserved import is_reserved
 
 Node = TypeVar("Node")
 ORDERED = {"<", "<=", ">", ">="}
@@ -98,6 +99,9 @@ class Placeholders:
                                       f"document path is not defined; attribute name: {element}")
             self.used_names.add(element)
             return self.names[element]
+        if isinstance(element, str) and is_reserved(element):
+            raise ValidationError(f"Invalid {kind}: Attribute name is a reserved keyword; "
+                                  f"reserved keyword: {element}")
         return element
 
 
@@ -117,11 +121,11 @@ def _check_literals(node: Any, kind: str) -> None:
     """Type errors DynamoDB finds before reading the item, from literal operands alone."""
     if isinstance(node, ast.Compare) and node.operator in ORDERED:
         for side in (node.left, node.right):
-            if _unordered(side):
+            if isinstance(side, ast.Literal) and _unordered(side):
                 raise _operand_type(kind, node.operator, side.value)
     if isinstance(node, ast.Between):
         for side in (node.operand, node.low, node.high):
-            if _unordered(side):
+            if isinstance(side, ast.Literal) and _unordered(side):
                 raise _operand_type(kind, "BETWEEN", side.value)
         if isinstance(node.low, ast.Literal) and isinstance(node.high, ast.Literal):
             order = types.compare(node.low.value, node.high.value)

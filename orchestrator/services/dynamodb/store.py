@@ -20,22 +20,24 @@ from orchestrator.services.dynamodb import keys, streams, types
 from orchestrator.services.dynamodb.errors import ResourceInUse, ResourceNotFound, ValidationError
 from orchestrator.services.dynamodb.schema import Table, check_table_name
 from orchestrator.services.dynamodb.types import Item
+from tracing.hops import INBOUND
 
-# KEYS per write: items, order, table, partitions, stream. ARGV: now_ms, maxlen, then per
+# KEYS per write: items, order, table, partitions, stream. ARGV: now_ms, maxlen, the writer's
+# trace context (X-Ray header, "" = none), then per
 # write: field, expected JSON ("" = absent), new JSON ("" = delete), partition, record
 # template ("" = none), sentinel, size delta, table id.
 _COMMIT = """
 local now, maxlen = tonumber(ARGV[1]), ARGV[2]
 local n = #KEYS / 5
 for i = 0, n - 1 do
-  local k, a = i * 5, 2 + i * 8
+  local k, a = i * 5, 3 + i * 8
   if redis.call('HGET', KEYS[k + 3], 'id') ~= ARGV[a + 8] then return {'gone', i} end
   local current = redis.call('HGET', KEYS[k + 1], ARGV[a + 1])
   if not current then current = '' end
   if current ~= ARGV[a + 2] then return {'conflict', i} end
 end
 for i = 0, n - 1 do
-  local k, a = i * 5, 2 + i * 8
+  local k, a = i * 5, 3 + i * 8
   local existed = ARGV[a + 2] ~= ''
   if ARGV[a + 3] == '' then
     if existed then
@@ -68,7 +70,7 @@ for i = 0, n - 1 do
     local sequence_number = string.format('%013d%07d', ms, seq)
     record = string.sub(record, 1, s - 1) .. sequence_number .. string.sub(record, e + 1)
     redis.call('XADD', KEYS[k + 5], 'MAXLEN', '~', maxlen, string.format('%d-%d', ms, seq),
-               'record', record, 'trace', '')
+               'record', record, 'trace', ARGV[3])
   end
 end
 return {'ok'}
@@ -158,7 +160,9 @@ class Store:
     def commit(self, writes: list[Write]) -> bool:
         """Apply every write or none; False when an item changed since it was read."""
         key_names: list[str] = []
-        args: list[Any] = [int(time.time() * 1000), STREAM_MAXLEN]
+        writer = INBOUND.get()  # the write's SERVER span: stream batches link to it
+        args: list[Any] = [int(time.time() * 1000), STREAM_MAXLEN,
+                           writer.to_xray() if writer else ""]
         for write in writes:
             table, partition = write.table, write.table.partition(write.key)
             old = json.loads(write.expected) if write.expected else None

@@ -52,7 +52,8 @@ def test_insert_modify_remove_records_in_order(dynamodb: Any, redis: Redis, new_
     sequence = [r["dynamodb"]["SequenceNumber"] for r in found]
     assert sequence == sorted(sequence, key=int) and len(set(sequence)) == 3
     assert [streams.sequence_number(entry_id) for entry_id, _, _ in entries] == sequence
-    assert all(trace == "" for _, _, trace in entries)
+    # And each record remembers its write's trace context, for the batch's span links
+    assert all(trace.startswith("Root=1-") for _, _, trace in entries)
     # And each record carries the keys and the images its view type asks for
     wants_new = view_type in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
     wants_old = view_type in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES")

@@ -29,11 +29,15 @@ INBOUND: ContextVar[TraceContext | None] = ContextVar("ripple_inbound_trace", de
 _tracer = trace.get_tracer("ripple.dispatch")
 
 
+def span_context(context: TraceContext) -> SpanContext:
+    """The OTel span context of `context`'s parent span (from another process)."""
+    return SpanContext(int(context.trace_id, 16), int(context.parent_id, 16), is_remote=True,
+                       trace_flags=TraceFlags(TraceFlags.SAMPLED))
+
+
 def remote_parent(context: TraceContext) -> trace.Context:
-    """An OTel context whose parent span is `context`'s (from another process)."""
-    span = NonRecordingSpan(SpanContext(int(context.trace_id, 16), int(context.parent_id, 16),
-                                        is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED)))
-    return trace.set_span_in_context(span)
+    """An OTel context whose parent span is `context`'s."""
+    return trace.set_span_in_context(NonRecordingSpan(span_context(context)))
 
 
 def caller_context(header: str = "") -> TraceContext:

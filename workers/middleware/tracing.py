@@ -14,16 +14,9 @@ import time
 from typing import Any
 
 from opentelemetry import trace
-from opentelemetry.trace import (
-    Link,
-    NonRecordingSpan,
-    SpanContext,
-    SpanKind,
-    Status,
-    StatusCode,
-    TraceFlags,
-)
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
+from tracing.hops import remote_parent, span_context
 from tracing.propagation import TraceContext, from_xray
 from tracing.setup import XRayIdGenerator
 from workers.middleware import InvocationContext, Middleware, Throttled
@@ -65,14 +58,10 @@ class Tracing(Middleware):
         started: int = ctx.extras["started_ns"]  # type: ignore[assignment]
         ended: int = ctx.extras.get("ended_ns", time.time_ns())  # type: ignore[assignment]
         enqueued = int(request.enqueued * 1e9)
-        remote = NonRecordingSpan(SpanContext(
-            int(parent.trace_id, 16), int(parent.parent_id, 16), is_remote=True,
-            trace_flags=TraceFlags(TraceFlags.SAMPLED)))
-        links = [Link(SpanContext(int(linked.trace_id, 16), int(linked.parent_id, 16),
-                                  is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED)))
-                 for linked in filter(None, map(from_xray, request.links))]
+        links = [Link(span_context(linked)) for linked in filter(None, map(from_xray,
+                                                                            request.links))]
         service = self.tracer.start_span(
-            function.name, trace.set_span_in_context(remote), kind=SpanKind.CONSUMER,
+            function.name, remote_parent(parent), kind=SpanKind.CONSUMER,
             links=links, start_time=min(enqueued, started), attributes={
                 "faas.name": function.name, "messaging.system": "ripple",
                 "messaging.operation.type": "process", "ripple.lambda.attempt": request.attempt,

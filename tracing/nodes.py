@@ -1,0 +1,293 @@
+"""Which node of the service map a span belongs to, and the calls between nodes.
+
+A node's identity comes from span attributes (`faas.name`, `aws.s3.bucket`,
+`aws.dynamodb.table_names`, `ripple.apigateway.stage`), never from `resource["service.name"]`,
+which names the process that happened to record the span.
+
+Some spans *enter* a node (the handler's SERVER span, the Lambda service's CONSUMER span, the
+endpoint's SERVER span for an S3 or DynamoDB call); every other span belongs to the node its
+parent belongs to. One entry span and the spans below it form an `Occurrence`: one segment in
+X-Ray's terms. A `Call` is one request along an edge, seen from the caller's outermost
+CLIENT/PRODUCER span when there is one, else from the callee's entry span.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from tracing.spans import Span, SpanKind, StatusCode
+
+CLIENT_TYPE = "client"
+STAGE = "AWS::ApiGateway::Stage"
+LAMBDA = "AWS::Lambda"
+FUNCTION = "AWS::Lambda::Function"
+BUCKET = "AWS::S3::Bucket"
+TABLE = "AWS::DynamoDB::Table"
+REMOTE = "remote"
+CALLS = (SpanKind.CLIENT, SpanKind.PRODUCER)
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A service map node: X-Ray identifies a service by its name and type."""
+
+    name: str
+    type: str
+
+
+CLIENT = Node("client", CLIENT_TYPE)
+
+
+class Outcome(Enum):
+    """X-Ray's classification of one request."""
+
+    OK = "ok"
+    ERROR = "error"  # 4xx other than 429
+    THROTTLE = "throttle"  # 429 (X-Ray counts throttles among errors)
+    FAULT = "fault"  # 5xx, or an unhandled error, timeout or out-of-memory
+
+    @property
+    def is_error(self) -> bool:
+        return self in (Outcome.ERROR, Outcome.THROTTLE)
+
+
+def status_code(span: Span) -> int | None:
+    """The HTTP status of the span's response, if it had one."""
+    code = span.attributes.get("http.response.status_code", span.attributes.get("http.status_code"))
+    try:
+        return int(code) if code is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def outcome(span: Span) -> Outcome:
+    """Ok, error (4xx), throttle (429) or fault (5xx or span status ERROR)."""
+    code = status_code(span)
+    if code == 429 or span.attributes.get("ripple.lambda.throttled") is True:
+        return Outcome.THROTTLE
+    if code is not None and 400 <= code < 500:
+        return Outcome.ERROR
+    if (code is not None and code >= 500) or span.status == StatusCode.ERROR:
+        return Outcome.FAULT
+    return Outcome.OK
+
+
+def _first_table(span: Span) -> str | None:
+    tables = span.attributes.get("aws.dynamodb.table_names")
+    if isinstance(tables, str):
+        return tables or None
+    if isinstance(tables, (list, tuple)) and tables:
+        return str(tables[0])
+    return None
+
+
+def _aws_resource(span: Span) -> Node | None:
+    """The S3 bucket or DynamoDB table an `aws-api` call is about."""
+    service = span.attributes.get("rpc.service")
+    if service == "S3" and span.attributes.get("aws.s3.bucket"):
+        return Node(str(span.attributes["aws.s3.bucket"]), BUCKET)
+    table = _first_table(span) if service == "DynamoDB" else None
+    return Node(table, TABLE) if table else None
+
+
+def entry_node(span: Span) -> Node | None:
+    """The node `span` enters, or None when it stays in its parent's node."""
+    attributes = span.attributes
+    if span.kind == SpanKind.SERVER:
+        if attributes.get("rpc.system") == "aws-api":
+            return _aws_resource(span)  # Lambda's Invoke API: the CONSUMER span is the node
+        if attributes.get("ripple.apigateway.stage") is not None:
+            api = attributes.get("ripple.apigateway.api")
+            stage = str(attributes["ripple.apigateway.stage"])
+            return Node(f"{api}/{stage}" if api else stage, STAGE)
+        if attributes.get("faas.name"):
+            return Node(str(attributes["faas.name"]), FUNCTION)
+    if span.kind == SpanKind.CONSUMER and attributes.get("faas.name"):
+        return Node(str(attributes["faas.name"]), LAMBDA)
+    return None
+
+
+def call_target(span: Span) -> Node:
+    """The node a CLIENT or PRODUCER span calls, inferred from its own attributes."""
+    attributes = span.attributes
+    if attributes.get("rpc.system") == "aws-api":
+        service = str(attributes.get("rpc.service") or "aws")
+        if service == "Lambda" and attributes.get("faas.invoked_name"):
+            return Node(str(attributes["faas.invoked_name"]), LAMBDA)
+        return _aws_resource(span) or Node(service, REMOTE)
+    if attributes.get("messaging.system") == "ripple":
+        name = attributes.get("faas.invoked_name") or attributes.get("messaging.destination.name")
+        if name:
+            return Node(str(name), LAMBDA)
+    for key in ("server.address", "net.peer.name", "messaging.destination.name",
+                "messaging.system", "rpc.service"):
+        if attributes.get(key):
+            return Node(str(attributes[key]), REMOTE)
+    return Node(span.name or "remote", REMOTE)
+
+
+@dataclass(eq=False)
+class Occurrence:
+    """One visit of a node: its entry span (None for the client) and every span it owns."""
+
+    node: Node
+    entry: Span | None
+    trace_id: str
+    spans: list[Span] = field(default_factory=list)
+
+    @property
+    def start_ns(self) -> int:
+        return min(span.start_ns for span in self.spans) if self.spans else 0
+
+    @property
+    def end_ns(self) -> int:
+        return max(span.end_ns for span in self.spans) if self.spans else 0
+
+
+@dataclass(frozen=True, eq=False)
+class Call:
+    """One request from `source` to `target`."""
+
+    source: Node
+    target: Node
+    caller: Span | None  # the source's outermost CLIENT/PRODUCER span for this request
+    callee: Span | None  # the target's entry span; None when the target is inferred
+    link: bool  # an asynchronous hop: through a queue or a span link
+
+    @property
+    def span(self) -> Span:
+        """The span whose timing and status stand for this request on the edge."""
+        found = self.caller or self.callee
+        assert found is not None
+        return found
+
+
+@dataclass
+class Topology:
+    """Spans split into node occurrences (client ones included) and the calls between them."""
+
+    occurrences: list[Occurrence]
+    calls: list[Call]
+    owner: dict[tuple[str, str], Occurrence]
+    spans: dict[tuple[str, str], Span]
+
+
+def key(span: Span) -> tuple[str, str]:
+    """A span's identity across traces: span ids are only unique within one trace."""
+    return span.trace_id, span.span_id
+
+
+def _parent(spans: dict[tuple[str, str], Span], span: Span) -> Span | None:
+    if not span.parent_span_id:
+        return None
+    return spans.get((span.trace_id, span.parent_span_id))
+
+
+def topology(spans: Iterable[Span]) -> Topology:
+    """Split spans into node occurrences and the calls between them."""
+    by_key = {key(span): span for span in spans}
+    owner: dict[tuple[str, str], Occurrence] = {}
+    occurrences: list[Occurrence] = []
+    clients: dict[str, Occurrence] = {}
+
+    def client_of(trace_id: str) -> Occurrence:
+        if trace_id not in clients:
+            clients[trace_id] = Occurrence(CLIENT, None, trace_id)
+            occurrences.append(clients[trace_id])
+        return clients[trace_id]
+
+    for span in by_key.values():
+        path: list[tuple[str, str]] = []  # spans that belong wherever this walk ends
+        current = span
+        while (current_key := key(current)) not in owner:
+            node = entry_node(current)
+            if node is not None:
+                owner[current_key] = Occurrence(node, current, current.trace_id)
+                occurrences.append(owner[current_key])
+                break
+            parent = _parent(by_key, current)
+            if parent is None:
+                owner[current_key] = client_of(current.trace_id)
+                break
+            path.append(current_key)
+            current = parent
+        for step in path:
+            owner[step] = owner[current_key]
+    for span in by_key.values():
+        owner[key(span)].spans.append(span)
+    calls = _calls(by_key, owner, occurrences)
+    return Topology(occurrences, calls, owner, by_key)
+
+
+def _outermost_call(spans: dict[tuple[str, str], Span], occurrence: Occurrence,
+                    start: Span | None) -> tuple[Span | None, bool]:
+    """The outermost CLIENT/PRODUCER span from `start` up to the occurrence's entry, and
+    whether a PRODUCER (a queue hop) is on the way."""
+    outermost, queued = None, False
+    current = start
+    while current is not None and current is not occurrence.entry:
+        if current.kind in CALLS:
+            outermost = current
+            queued = queued or current.kind == SpanKind.PRODUCER
+        current = _parent(spans, current)
+    return outermost, queued
+
+
+def _link_sources(spans: dict[tuple[str, str], Span], owner: dict[tuple[str, str], Occurrence],
+                  entry: Span) -> list[Node]:
+    """The nodes an entry span's span links point into (a batch of stream records)."""
+    sources: list[Node] = []
+    for link in entry.links:
+        linked = spans.get((link.trace_id, link.span_id))
+        if linked is None:
+            continue
+        node = entry_node(linked) or (call_target(linked) if linked.kind in CALLS
+                                      else owner[key(linked)].node)
+        if node not in sources:
+            sources.append(node)
+    return sources
+
+
+def _calls(spans: dict[tuple[str, str], Span], owner: dict[tuple[str, str], Occurrence],
+           occurrences: list[Occurrence]) -> list[Call]:
+    calls: list[Call] = []
+    answered: set[tuple[str, str]] = set()  # callers whose callee left a span
+    counted: set[tuple[tuple[str, str], Node]] = set()  # one request per caller and target
+    for occurrence in occurrences:
+        entry = occurrence.entry
+        if entry is None:
+            continue
+        parent = _parent(spans, entry)
+        sources = _link_sources(spans, owner, entry)
+        if parent is not None:
+            source = owner[key(parent)]
+            caller, queued = _outermost_call(spans, source, parent)
+            request = (key(caller or entry), occurrence.node)
+            if caller is not None:
+                answered.add(key(caller))
+            # A batch dispatched from no traced caller comes from its linked records, not
+            # from a client; and a retried attempt is not another request.
+            from_records = bool(sources) and source.node == CLIENT
+            if source.node != occurrence.node and request not in counted and not from_records:
+                counted.add(request)
+                link = queued or entry.kind == SpanKind.CONSUMER
+                calls.append(Call(source.node, occurrence.node, caller, entry, link))
+            sources = [node for node in sources if node != source.node]
+        elif not sources:
+            calls.append(Call(CLIENT, occurrence.node, None, entry,
+                              entry.kind == SpanKind.CONSUMER))
+        calls.extend(Call(node, occurrence.node, None, entry, True)
+                     for node in sources if node != occurrence.node)
+    for span in spans.values():  # calls whose callee left no span: infer the target
+        if span.kind not in CALLS or key(span) in answered:
+            continue
+        source = owner[key(span)]
+        outermost, _ = _outermost_call(spans, source, span)
+        if outermost is span:
+            target = call_target(span)
+            if target != source.node:
+                calls.append(Call(source.node, target, span, None,
+                                  span.kind == SpanKind.PRODUCER))
+    return calls

@@ -82,23 +82,31 @@ def fold(children: list[Row]) -> list[Row]:
             continue
         states = {row.state for row in group}
         worst = next((s for s in ("fault", "throttle", "error") if s in states), "ok")
+        grandchildren = [child for row in group for child in row.children]
         folded.append(Row(group[0].id, name, min(r.start for r in group),
                           max(r.end for r in group), group[0].origin, worst,
-                          any(r.cold for r in group), [], len(group),
+                          any(r.cold for r in group), grandchildren, len(group),
                           [r.duration for r in group]))
     return sorted(folded, key=lambda row: row.start)
+
+
+def _walk(rows: list[Row]) -> Any:
+    for row in rows:
+        yield row
+        yield from _walk(row.children)
 
 
 def render(trace: dict[str, Any]) -> Table:
     roots = build(trace)
     if not roots:
         return Table(title="(no segments)")
-    start = min(row.start for row in roots)
-    span = max(max(row.end for row in roots) - start, 1e-6)
+    everything = list(_walk(roots))
+    start = min(row.start for row in everything)
+    span = max(max(row.end for row in everything) - start, 1e-6)
     table = Table(title=f"trace {trace.get('Id', '')}  {span * 1000:.1f} ms", expand=False)
-    table.add_column("segment", no_wrap=True)
-    table.add_column("timeline", no_wrap=True)
-    table.add_column("duration", justify="right", no_wrap=True)
+    table.add_column("segment", no_wrap=True, min_width=24)
+    table.add_column("timeline", no_wrap=True, width=BAR_WIDTH, max_width=BAR_WIDTH)
+    table.add_column("duration", justify="right", no_wrap=True, min_width=12)
 
     def add(row: Row, depth: int) -> None:
         colors = {"ok": "green", "error": "yellow", "throttle": "magenta", "fault": "red"}

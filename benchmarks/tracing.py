@@ -1,0 +1,216 @@
+"""Issue 4's figures.
+
+1. Throughput with tracing on vs off, in one run on one Redis: async no-op invocations queued
+   directly (no HTTP), 2 workers; tracing off is `OTEL_SDK_DISABLED=true` (goal: <= 10% lost).
+2. Span ingest rate of the receiver: OTLP/protobuf batches of 1,000 spans over HTTP.
+3. Service-map build time over 100,000 stored spans (goal <= 0.5 s).
+4. Store size per million spans (SQLite file, extrapolated).
+
+Run: python benchmarks/tracing.py [--tasks 3000]. Not a test: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import redis
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from orchestrator.dispatch import Dispatcher  # noqa: E402
+from orchestrator.invocation import InvocationRequest  # noqa: E402
+from orchestrator.redis_server import EmbeddedRedis  # noqa: E402
+from orchestrator.registry import Registry  # noqa: E402
+from tracing.spans import Span, SpanKind  # noqa: E402
+
+
+def stack(url: str, work: Path, port: int, tracing: bool) -> list[subprocess.Popen[bytes]]:
+    env = {**os.environ, "REDIS_URL": url, "RIPPLE_DATA_DIR": str(work / f"data-{port}"),
+           "RIPPLE_ENDPOINT": f"http://127.0.0.1:{port}"}
+    if not tracing:
+        env["OTEL_SDK_DISABLED"] = "true"
+    procs = [subprocess.Popen([sys.executable, "-m", "orchestrator.endpoint", "--port",
+                               str(port)], env=env, cwd=ROOT)]
+    procs += [subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "worker"], env=env,
+                               cwd=ROOT) for _ in range(2)]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/_ripple/health").status_code == 200:
+                return procs
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("ripple did not start")
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.wait()
+
+
+def throughput(url: str, work: Path, port: int, tasks: int, tracing: bool) -> float:
+    procs = stack(url, work, port, tracing)
+    try:
+        endpoint = f"http://127.0.0.1:{port}"
+        code = work / "noop"
+        code.mkdir(exist_ok=True)
+        (code / "app.py").write_text("def handler(event, context):\n    return None\n")
+        spec = work / "bench.yaml"
+        spec.write_text("functions:\n  noop: {handler: app.handler, code: ./noop}\n")
+        subprocess.run([sys.executable, "-m", "orchestrator.cli", "deploy", str(spec)],
+                       env={**os.environ, "RIPPLE_ENDPOINT": endpoint}, check=True, cwd=ROOT)
+        client = redis.Redis.from_url(url)
+        function = Registry(client).get("noop")
+        assert function is not None
+        dispatcher = Dispatcher(client)
+
+        def done() -> int:
+            answer = httpx.get(f"{endpoint}/_ripple/api/functions/noop").json()
+            return int(answer["counters"]["invocations"])
+
+        for _ in range(50):
+            dispatcher.send(InvocationRequest(function=function))
+        while done() < 50:
+            time.sleep(0.01)
+        before = done()
+        started = time.perf_counter()
+        for _ in range(tasks):
+            dispatcher.send(InvocationRequest(function=function))
+        while done() - before < tasks:
+            time.sleep(0.005)
+        return tasks / (time.perf_counter() - started)
+    finally:
+        stop(procs)
+
+
+def synthetic_spans(count: int, start: float) -> list[Span]:
+    """A fan-out shaped like ripple's own: per trace, a client put, a function, 8 calls."""
+    spans: list[Span] = []
+    trace_number = 0
+    while len(spans) < count:
+        trace_number += 1
+        trace_id = f"{int(start):08x}{trace_number:024x}"
+        base = int((start + trace_number * 0.001) * 1e9)
+        ids = iter(range(trace_number << 16, (trace_number << 16) + 1000))
+
+        def span(name: str, kind: SpanKind, parent: str | None, attributes: dict[str, object],
+                 offset_ms: float = 0.0, ms: float = 2.0) -> str:
+            span_id = f"{next(ids):016x}"
+            begin = base + int(offset_ms * 1e6)
+            spans.append(Span(trace_id, span_id, parent, name, kind, begin,
+                              begin + int(ms * 1e6), attributes=attributes,
+                              resource={"service.name": "ripple-worker"}))
+            return span_id
+
+        put = span("S3.PutObject", SpanKind.SERVER, None, {
+            "rpc.system": "aws-api", "rpc.service": "S3", "rpc.method": "PutObject",
+            "aws.s3.bucket": "uploads"})
+        consumer = span("resize", SpanKind.CONSUMER, put, {"faas.name": "resize",
+                                                            "messaging.system": "ripple"}, 1)
+        handler = span("resize", SpanKind.SERVER, consumer, {"faas.name": "resize"}, 2, 20)
+        for index in range(8):
+            call = span("DynamoDB.PutItem", SpanKind.CLIENT, handler, {
+                "rpc.system": "aws-api", "rpc.service": "DynamoDB", "rpc.method": "PutItem",
+                "aws.dynamodb.table_names": ["thumbs"]}, 3 + index, 1)
+            span("DynamoDB.PutItem", SpanKind.SERVER, call, {
+                "rpc.system": "aws-api", "rpc.service": "DynamoDB", "rpc.method": "PutItem",
+                "aws.dynamodb.table_names": ["thumbs"]}, 3 + index, 0.8)
+    return spans[:count]
+
+
+def ingest_rate(url: str, work: Path, port: int) -> float:
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
+
+    kept: list[object] = []
+
+    class Keep(SpanExporter):
+        def export(self, spans):  # type: ignore[no-untyped-def]
+            kept.extend(spans)
+            from opentelemetry.sdk.trace.export import SpanExportResult
+
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(Keep()))
+    tracer = provider.get_tracer("bench")
+    for index in range(1000):
+        with tracer.start_as_current_span("S3.PutObject", attributes={
+                "rpc.system": "aws-api", "aws.s3.bucket": f"b{index % 5}"}):
+            pass
+    body = encode_spans(kept).SerializeToString()  # type: ignore[arg-type]
+    procs = stack(url, work, port, tracing=False)
+    try:
+        with httpx.Client() as client:
+            started = time.perf_counter()
+            batches = 50
+            for _ in range(batches):
+                answer = client.post(f"http://127.0.0.1:{port}/v1/traces", content=body,
+                                     headers={"Content-Type": "application/x-protobuf"})
+                answer.raise_for_status()
+            return batches * 1000 / (time.perf_counter() - started)
+    finally:
+        stop(procs)
+
+
+def store_figures(work: Path) -> tuple[float, float, float]:
+    from tracing.graph import service_graph
+    from tracing.store import SpanStore
+
+    start = time.time() - 600
+    spans = synthetic_spans(100_000, start)
+    store = SpanStore(work / "traces.db", max_spans=2_000_000, max_age_hours=24)
+    began = time.perf_counter()
+    for offset in range(0, len(spans), 5_000):
+        store.add(spans[offset:offset + 5_000])
+    insert_rate = len(spans) / (time.perf_counter() - began)
+    began = time.perf_counter()
+    stored = store.between(start - 1, time.time() + 1)
+    graph = service_graph(stored, start - 1, time.time() + 1)
+    build_seconds = time.perf_counter() - began
+    assert graph["Services"]
+    store.close()
+    size = sum(path.stat().st_size for path in work.glob("traces.db*"))
+    return insert_rate, build_seconds, size / len(spans) * 1_000_000 / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tasks", type=int, default=3000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="ripple-bench-"))
+    server = EmbeddedRedis(work / "redis")
+    url = server.start()
+    try:
+        off = throughput(url, work, 4575, args.tasks, tracing=False)
+        on = throughput(url, work, 4576, args.tasks, tracing=True)
+        ingest = ingest_rate(url, work, 4577)
+        insert_rate, build_seconds, megabytes = store_figures(work)
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    print("\n## Tracing (2 workers, async no-op, queued directly)")
+    print(f"tracing off (OTEL_SDK_DISABLED)      {off:8.0f} invocations/s")
+    print(f"tracing on                           {on:8.0f} invocations/s   "
+          f"lost {(1 - on / off) * 100:.1f}% (goal <= 10%)")
+    print(f"receiver ingest, OTLP/protobuf HTTP  {ingest:8.0f} spans/s")
+    print(f"store insert                         {insert_rate:8.0f} spans/s")
+    print(f"service map over 100,000 spans       {build_seconds:8.2f} s (goal <= 0.5 s)")
+    print(f"store size per million spans         {megabytes:8.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -106,7 +106,8 @@ def synthetic_spans(count: int, start: float) -> list[Span]:
         ids = iter(range(trace_number << 16, (trace_number << 16) + 1000))
 
         def span(name: str, kind: SpanKind, parent: str | None, attributes: dict[str, object],
-                 offset_ms: float = 0.0, ms: float = 2.0) -> str:
+                 offset_ms: float = 0.0, ms: float = 2.0, *, ids=ids, base=base,  # type: ignore[no-untyped-def]
+                 trace_id=trace_id) -> str:
             span_id = f"{next(ids):016x}"
             begin = base + int(offset_ms * 1e6)
             spans.append(Span(trace_id, span_id, parent, name, kind, begin,
@@ -167,8 +168,9 @@ def ingest_rate(url: str, work: Path, port: int) -> float:
 
 
 def store_figures(work: Path) -> tuple[float, float, float]:
-    from tracing.graph import service_graph
     from tracing.store import SpanStore
+
+    from tracing.graph import service_graph
 
     start = time.time() - 600
     spans = synthetic_spans(100_000, start)

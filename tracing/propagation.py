@@ -8,12 +8,16 @@ has passed through; the 17th invocation of the same function in a chain is stopp
 from __future__ import annotations
 
 import os
+import time
 import zlib
 from dataclasses import dataclass, field, replace
 
-from tracing.ids import new_trace_id
-
 RECURSION_LIMIT = 16
+
+
+def new_trace_id() -> str:
+    """A W3C trace id (32 hex) that X-Ray accepts: epoch seconds, then 96 random bits."""
+    return f"{int(time.time()):08x}{os.urandom(12).hex()}"
 
 
 def _lineage_key(function_arn: str) -> str:

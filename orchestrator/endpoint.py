@@ -24,14 +24,19 @@ from orchestrator.invoke import InvokeService
 from orchestrator.registry import Registry
 from orchestrator.services import ServiceRouter
 from orchestrator.settings import Settings, get_settings
+from tracing import api as trace_api
+from tracing import receiver, xray_api
+from tracing.forward import Forwarder
 from tracing.middleware import TracingMiddleware
 from tracing.setup import configure_tracing
+from tracing.store import SpanStore
 
 
 def service_apps(redis: Redis, settings: Settings) -> dict[str, ASGIApp]:
     """The simulated AWS services, by the name their SigV4 credential scope uses."""
     apps: dict[str, ASGIApp] = {}
-    # S3 goes here: apps["s3"] = ...
+    from orchestrator.services.s3.app import create_app as s3_app
+    apps["s3"] = s3_app(redis, settings)
     from orchestrator.services.dynamodb.app import create_app as dynamodb_app
     apps["dynamodb"] = dynamodb_app(redis, settings)
     return apps
@@ -44,6 +49,9 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     if not settings.redis_url:
         raise SystemExit("REDIS_URL is not set: start the endpoint through `ripple up`, "
                          "or point REDIS_URL at a Redis 6.2+ server")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = SpanStore(settings.data_dir / "traces.db", settings.trace_retention_spans,
+                      settings.trace_retention_hours)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,9 +67,14 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         app.state.invoke = InvokeService(
             redis, async_redis, dispatcher, ConcurrencyLimiter(redis, settings.account_concurrency)
         )
+        app.state.span_store = store
+        app.state.otlp_forwarder = Forwarder.from_settings(settings)
         follower = asyncio.create_task(app.state.invoke.functions.follow_changes(async_redis))
         yield
         follower.cancel()
+        if app.state.otlp_forwarder is not None:
+            app.state.otlp_forwarder.close()
+        store.close()
         await async_redis.aclose()
         redis.close()
 
@@ -70,6 +83,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     app.add_exception_handler(AwsError, aws_error_handler)
     app.include_router(lambda_api.router)
     app.include_router(control.router)
+    app.include_router(receiver.router)  # POST /v1/traces
+    app.include_router(trace_api.router)  # /_ripple/api/servicemap, /traces, /traces/{id}
 
     @app.get("/_ripple/health")
     def health(request: Request) -> JSONResponse:
@@ -85,6 +100,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                             status_code=200 if ready else 503)
 
     services = service_apps(Redis.from_url(settings.redis_url), settings)
+    services["xray"] = xray_api.create_app(lambda: store)
     return TokenGuard(TracingMiddleware(ServiceRouter(app, services)), token=settings.token)
 
 

@@ -58,8 +58,10 @@ def trace(trace_id: str, xray: Annotated[bool, typer.Option("--xray", help="prin
     if xray:
         out.print_json(data=answer)
         return
+    # Piped output has no width to fit: draw wide rather than cut the names.
+    console = out if out.is_terminal else Console(width=160)
     for one in found:
-        out.print(render(one))
+        console.print(render(one))
 
 
 @app.command("map")

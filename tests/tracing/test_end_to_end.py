@@ -1,0 +1,86 @@
+"""Traces from real invocations: context across every hop, read back through X-Ray's API."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import boto3
+import jsonschema
+
+from tests.conftest import Deploy, Ripple, wait_for
+
+SCHEMA = json.loads(Path(__file__).with_name("xray-segmentdocument-schema-v1.0.0.json")
+                    .read_text())
+FAN_OUT = """
+import json, os
+import boto3
+client = boto3.client("lambda")
+def handler(event, context):
+    for item in range(3):
+        client.invoke(FunctionName=os.environ["TARGET"], InvocationType="Event",
+                      Payload=json.dumps({"item": item, "fail": item == 1}))
+"""
+WRITER = """
+import os
+import boto3
+table = boto3.resource("dynamodb").Table(os.environ["TABLE"])
+def handler(event, context):
+    table.put_item(Item={"pk": str(event["item"])})
+    if event["fail"]:
+        raise ValueError("B failed on purpose")
+"""
+
+
+def test_a_chain_is_one_trace_and_the_map_shows_every_node(
+        ripple: Ripple, deploy: Deploy, lambda_client: Any) -> None:
+    # Given A → 3 × B (through boto3) → each B writes a table → its stream → C
+    suffix = uuid.uuid4().hex[:6]
+    a, b, c, table = f"a-{suffix}", f"b-{suffix}", f"c-{suffix}", f"t-{suffix}"
+    deploy(FAN_OUT, name=a, environment={"TARGET": b}, timeout=10, others={
+        b: WRITER, c: "def handler(event, context):\n    return len(event['Records'])\n"},
+        resources={"tables": {table: {"keys": {"pk": "S"}, "stream": "NEW_IMAGE"}}})
+    deploy(WRITER, name=b, environment={"TABLE": table}, retries=0, timeout=10)
+    deploy("def handler(event, context):\n    return len(event['Records'])\n", name=c,
+           events=[{"dynamodb": {"table": table, "starting_position": "TRIM_HORIZON",
+                                 "batching_window": 60}}],
+           resources={"tables": {table: {"keys": {"pk": "S"}, "stream": "NEW_IMAGE"}}})
+    # When A is invoked once
+    lambda_client.invoke(FunctionName=a, Payload=b"{}")
+    wait_for(lambda: ripple.counters(c)["invocations"] >= 1, timeout=60)
+
+    # Then the map has A, B, the table and C, and the edge into B counts 3 with a fault on B
+    def graph() -> dict[str, Any] | None:
+        found = ripple.api("GET", "/_ripple/api/servicemap", params={"since": "5m"})
+        names = {service["Name"] for service in found["Services"]}
+        b_calls = sum(s["SummaryStatistics"]["TotalCount"] for s in found["Services"]
+                      if s["Name"] == b and s["Type"] == "AWS::Lambda::Function")
+        # spans arrive in batches from each process: wait for all three B's
+        return found if {a, b, table, c} <= names and b_calls == 3 else None
+
+    services = {(s["Name"], s["Type"]): s for s in wait_for(graph, timeout=60)["Services"]}
+    assert (b, "AWS::Lambda::Function") in services and (table, "AWS::DynamoDB::Table") in services
+    function_b = services[(b, "AWS::Lambda::Function")]
+    assert function_b["SummaryStatistics"]["FaultStatistics"]["TotalCount"] >= 1
+    into_b = [edge for service in services.values() for edge in service["Edges"]
+              if edge["ReferenceId"] == services[(b, "AWS::Lambda")]["ReferenceId"]]
+    assert sum(edge["SummaryStatistics"]["TotalCount"] for edge in into_b) == 3
+    # And A's trace holds every B, as X-Ray segment documents that pass X-Ray's schema
+    summaries = ripple.api("GET", "/_ripple/api/traces",
+                           params={"since": "5m", "filter": f'service("{a}")'})["TraceSummaries"]
+    assert len(summaries) == 1 and summaries[0]["HasFault"]
+    trace = ripple.api("GET", f"/_ripple/api/traces/{summaries[0]['Id']}")["Traces"][0]
+    documents = [json.loads(segment["Document"]) for segment in trace["Segments"]]
+    for document in documents:
+        jsonschema.Draft4Validator(SCHEMA).validate(document)
+    assert sum(1 for d in documents if d.get("origin") == "AWS::Lambda::Function"
+               and d["name"] == b) == 3
+    # And boto3's own X-Ray client reads the same data
+    xray = boto3.client("xray", endpoint_url=ripple.url, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
+    assert xray.batch_get_traces(TraceIds=[summaries[0]["Id"]])["Traces"]
+    # And the CLI draws it
+    drawn = ripple.cli("trace", summaries[0]["Id"], check=True).stdout
+    assert a in drawn and "fault" in drawn

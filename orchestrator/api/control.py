@@ -16,6 +16,7 @@ from orchestrator.dead_letters import DeadLetters
 from orchestrator.functions import FunctionConfig
 from orchestrator.registry import Registry
 from orchestrator.services.dynamodb.store import ensure_table
+from orchestrator.services.s3.notifications import S3Notifications
 
 router = APIRouter(prefix="/_ripple/api")
 HEARTBEAT_FRESH_SECONDS = 10
@@ -72,6 +73,7 @@ def put_function(name: str, body: dict[str, Any], request: Request) -> dict[str,
     function.last_modified = datetime.now(UTC).isoformat(timespec="milliseconds")
     changed = registry.put(function)
     request.app.state.invoke.functions.forget(name)
+    S3Notifications(registry.redis, function.region).apply_function(function)
     return {"name": name, "version": function.version, "changed": changed}
 
 

@@ -1,0 +1,1 @@
+"""Simulated S3 on Redis (REST/XML protocol), with event notifications to Lambda."""

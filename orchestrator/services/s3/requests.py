@@ -1,0 +1,116 @@
+"""One S3 request as the operations see it — bucket and key resolved from path-style or
+virtual-host addressing, the body decoded — and the response they answer with."""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import os
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote
+
+from starlette.types import Scope
+
+from orchestrator.services.s3 import chunked
+from orchestrator.services.s3.errors import IncompleteBody
+
+# Host suffixes under which the first labels name a bucket (`photos.s3.localhost:4566`).
+VIRTUAL_HOST_SUFFIXES = (".localhost", ".localhost.localstack.cloud", ".amazonaws.com")
+
+
+@dataclass
+class S3Request:
+    method: str
+    bucket: str  # "" for the service itself (ListBuckets)
+    key: str  # "" for a bucket
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names, values as sent (latin-1)
+    body: bytes = b""
+    region: str = "us-east-1"
+    source_ip: str = "127.0.0.1"
+    access_key: str = ""
+    request_id: str = field(default_factory=lambda: os.urandom(8).hex().upper())
+    host_id: str = field(default_factory=lambda: base64.b64encode(os.urandom(48)).decode())
+
+    @property
+    def resource(self) -> str:
+        """`/bucket/key`, as S3's error documents name it."""
+        return "/" + "/".join(part for part in (self.bucket, self.key) if part)
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name, default)
+
+
+@dataclass
+class S3Response:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+def host_bucket(host: str, endpoint_host: str = "") -> str:
+    """The bucket a virtual-hosted request names in its Host header, else "".
+
+    `photos.localhost:4566`, `photos.s3.localhost` and `photos.s3.amazonaws.com` name
+    `photos`, as does `photos.<endpoint host>`; IP addresses and bare hosts name none.
+    """
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.strip("[]").lower()
+    try:
+        ipaddress.ip_address(name)
+        return ""
+    except ValueError:
+        pass
+    suffixes = (*VIRTUAL_HOST_SUFFIXES, f".{endpoint_host}") if endpoint_host else \
+        VIRTUAL_HOST_SUFFIXES
+    for suffix in suffixes:
+        if name.endswith(suffix):
+            labels = name[:-len(suffix)].split(".")
+            for index in range(len(labels) - 1, -1, -1):  # drop `.s3[.region]`
+                if labels[index] == "s3" or labels[index].startswith("s3-website"):
+                    labels = labels[:index]
+                    break
+            return ".".join(labels)
+    return ""
+
+
+def access_key_of(headers: dict[str, str], query: dict[str, str]) -> str:
+    credential = query.get("X-Amz-Credential", "")
+    authorization = headers.get("authorization", "")
+    if "Credential=" in authorization:
+        credential = authorization.split("Credential=", 1)[1]
+    return credential.split("/", 1)[0]
+
+
+def from_scope(scope: Scope, raw_body: bytes, region: str,
+               endpoint_host: str = "") -> S3Request:
+    """Resolve addressing and decode the body (aws-chunked framing, trailing checksums)."""
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1")
+               for name, value in scope["headers"]}
+    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                           keep_blank_values=True))
+    raw_path = scope.get("raw_path") or scope["path"].encode()
+    path = unquote(raw_path.decode("latin-1").split("?", 1)[0], encoding="utf-8")
+    bucket = host_bucket(headers.get("host", ""), endpoint_host)
+    if bucket:
+        key = path[1:]
+    else:
+        bucket, _, key = path[1:].partition("/")
+    body = raw_body
+    if chunked.is_aws_chunked(headers) and raw_body:
+        body, trailers = chunked.decode(raw_body)
+        headers.update(trailers)
+        declared = headers.get("x-amz-decoded-content-length", "")
+        if declared.isdigit() and int(declared) != len(body):
+            raise IncompleteBody(f"The decoded body has {len(body)} bytes, not the "
+                                 f"{declared} that x-amz-decoded-content-length says")
+        encoding = chunked.content_encoding_without_chunking(headers.get("content-encoding", ""))
+        if encoding:
+            headers["content-encoding"] = encoding
+        else:
+            headers.pop("content-encoding", None)
+    client = scope.get("client")
+    return S3Request(method=scope["method"], bucket=bucket, key=key, query=query,
+                     headers=headers, body=body, region=region,
+                     source_ip=client[0] if client else "127.0.0.1",
+                     access_key=access_key_of(headers, query))

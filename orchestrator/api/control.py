@@ -17,6 +17,7 @@ from orchestrator.functions import FunctionConfig
 from orchestrator.registry import Registry
 from orchestrator.services.dynamodb.store import ensure_table
 from orchestrator.services.s3.notifications import S3Notifications
+from orchestrator.services.s3.store import ensure_bucket
 
 router = APIRouter(prefix="/_ripple/api")
 HEARTBEAT_FRESH_SECONDS = 10
@@ -93,6 +94,9 @@ class Resources(BaseModel):
 def put_resources(body: Resources, request: Request) -> dict[str, list[str]]:
     """Create the buckets and tables a spec declares; existing ones keep their data."""
     redis = _registry(request).redis
+    region = request.app.state.settings.region
+    for bucket in body.buckets:
+        ensure_bucket(redis, bucket, region)
     for table, declared in body.tables.items():
         ensure_table(redis, table, declared["keys"], declared.get("stream"))
     return {"buckets": body.buckets, "tables": sorted(body.tables)}

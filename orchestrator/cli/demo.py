@@ -55,6 +55,7 @@ def demo(
         deploy_spec(EXAMPLES, endpoint)
         run_scenario(endpoint)
         run_orders(endpoint)
+        run_backup(endpoint)
         out.print("\n[bold]Where to look next[/] (in another terminal):\n"
                   f"  export RIPPLE_ENDPOINT={stack.endpoint}\n"
                   "  ripple functions            # counters per function\n"
@@ -62,6 +63,9 @@ def demo(
                   "  ripple invoke fanout --payload '{\"count\": 3}'\n"
                   "  ripple dlq ls               # events that failed every attempt\n"
                   "  ripple ddb scan totals      # the stream pipeline's output\n"
+                  "  ripple s3 ls backup         # what the notification pipeline copied\n"
+                  "  ripple traces               # every chain as a trace\n"
+                  "  ripple map --out map.svg    # the service map as a picture\n"
                   f"  boto3.client('lambda', endpoint_url='{stack.endpoint}')")
         if not once:
             out.print("\nripple keeps running; Ctrl-C stops it.")
@@ -124,6 +128,27 @@ def run_orders(endpoint: Endpoint) -> None:
     found = _wait(settled, "totals to catch up with the orders")
     out.print(f"  totals: {found} (after 4 puts, 1 update, 1 delete)")
     logs = endpoint.json("GET", "/_ripple/api/functions/totals/logs", params={"limit": 5})
+    _print_reports("".join(entry["text"] for entry in logs["entries"]))
+
+
+def run_backup(endpoint: Endpoint) -> None:
+    import boto3
+
+    out.print("\n[bold]4. Notifications[/]: objects put into uploads with boto3 are copied "
+              "into backup by a function their S3 event triggers")
+    s3 = boto3.client("s3", endpoint_url=endpoint.url, region_name="us-east-1",
+                      aws_access_key_id="demo", aws_secret_access_key="demo")
+    names = ["reports/q3.csv", "images/cat 1.jpg"]
+    for key in names:
+        s3.put_object(Bucket="uploads", Key=key, Body=f"contents of {key}".encode())
+
+    def copied() -> list[str] | None:
+        listed = s3.list_objects_v2(Bucket="backup").get("Contents", [])
+        keys = sorted(item["Key"] for item in listed)
+        return keys if set(names) <= set(keys) else None
+
+    out.print(f"  backup now holds: {_wait(copied, 'the backups')}")
+    logs = endpoint.json("GET", "/_ripple/api/functions/backup/logs", params={"limit": 2})
     _print_reports("".join(entry["text"] for entry in logs["entries"]))
 
 

@@ -31,7 +31,8 @@ from workers.streams.lease import ShardLease
 from workers.streams.mapping import StreamMapping, all_mappings
 
 log = logging.getLogger("ripple.streams")
-IDLE_SECONDS = 0.05
+IDLE_SECONDS = 0.01
+BLOCK_MS = 1000  # below the lease's 5 s, so an idle poller renews it in time
 RETRY_SECONDS = 0.1
 DISCOVER_SECONDS = 0.5
 
@@ -63,24 +64,35 @@ class ShardPoller(threading.Thread):
         self.context = context
         self.stopping = threading.Event()
         self._limit = mapping.batch_size  # shrinks while bisecting a failing batch
+        self._pending = False  # records are waiting for the batching window to close
         self._failures: dict[tuple[str, int], int] = {}
 
     def run(self) -> None:
         try:
             while not self.stopping.is_set() and self.lease.hold():
                 if not self._step():
-                    self.stopping.wait(IDLE_SECONDS)
+                    self._wait_for_records()
         except Exception:
             log.exception("shard poller %s failed; another poll will take the shard over",
                           self.shard_key)
         finally:
             self.lease.release()
 
+    def _wait_for_records(self) -> None:
+        """Block until the shard has a record past the checkpoint (or a second passes, so the
+        lease is renewed); while a batching window is open, just wait a little."""
+        if self._pending:
+            self.stopping.wait(IDLE_SECONDS)
+            return
+        after = self.lease.checkpoint() or "0-0"
+        self.context.redis.xread({self.shard_key: after}, count=1, block=BLOCK_MS)
+
     def _step(self) -> bool:
         """Read and invoke one batch; False when there was nothing to do yet."""
         after = self.lease.checkpoint() or "0-0"
         raw = streams.read_records(self.context.redis, self.shard_key, after, self._limit)
         batch = [Entry(entry_id, record, trace) for entry_id, record, trace in raw]
+        self._pending = bool(batch)
         if not batch or not self._window_closed(batch):
             return False
         if self._too_old(batch[0]):

@@ -82,6 +82,7 @@ def put_function(name: str, body: dict[str, Any], request: Request) -> dict[str,
 def delete_function(name: str, request: Request) -> dict[str, bool]:
     deleted = _registry(request).delete(name)
     request.app.state.invoke.functions.forget(name)
+    S3Notifications(_registry(request).redis).remove_function(name)
     return {"deleted": deleted}
 
 

@@ -18,6 +18,8 @@ def service_of(headers: Mapping[bytes, bytes], query: bytes = b"") -> str | None
         scope = authorization.split(b"Credential=", 1)[1].split(b",", 1)[0].split(b"/")
         if len(scope) >= 4:
             return scope[3].decode()
+    if b"AWSAccessKeyId=" in query or authorization.startswith(b"AWS "):
+        return "s3"  # Signature Version 2: only S3 still speaks it (boto3's presigned URLs)
     if b"X-Amz-Credential=" in query:  # presigned URL
         credential = query.split(b"X-Amz-Credential=", 1)[1].split(b"&", 1)[0]
         parts = credential.replace(b"%2F", b"/").split(b"/")

@@ -84,3 +84,64 @@ def test_a_chain_is_one_trace_and_the_map_shows_every_node(
     # And the CLI draws it
     drawn = ripple.cli("trace", summaries[0]["Id"], check=True).stdout
     assert a in drawn and "fault" in drawn
+
+
+def test_a_plain_opentelemetry_program_shows_up_in_the_traces(ripple: Ripple) -> None:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    # Given any OpenTelemetry program exporting OTLP/HTTP to ripple
+    provider = TracerProvider(resource=Resource.create({"service.name": "checkout"}))
+    provider.add_span_processor(SimpleSpanProcessor(
+        OTLPSpanExporter(endpoint=f"{ripple.url}/v1/traces")))
+    tracer = provider.get_tracer("interop")
+    # When it records a call into an S3 bucket
+    with tracer.start_as_current_span("S3.GetObject", kind=trace_kind_client(), attributes={
+            "rpc.system": "aws-api", "rpc.service": "S3", "rpc.method": "GetObject",
+            "aws.s3.bucket": "interop-bucket"}) as span:
+        trace_id = f"{span.get_span_context().trace_id:032x}"
+    provider.shutdown()
+    # Then ripple has the trace, and the bucket is on the map
+    xray_id = f"1-{trace_id[:8]}-{trace_id[8:]}"
+    found = wait_for(lambda: _get(ripple, f"/_ripple/api/traces/{xray_id}"))
+    assert found["Traces"][0]["Id"] == xray_id
+    names = {s["Name"] for s in ripple.api("GET", "/_ripple/api/servicemap",
+                                           params={"since": "5m"})["Services"]}
+    assert "interop-bucket" in names
+
+
+def test_invocations_succeed_while_the_receiver_is_unreachable(tmp_path: Path) -> None:
+    from tests.conftest import free_port, start_ripple, stop_ripple
+
+    # Given a ripple whose processes export spans to a port nobody listens on
+    dead = f"http://127.0.0.1:{free_port()}"
+    (tmp_path / "data").mkdir()
+    stack = start_ripple(tmp_path / "data", OTEL_EXPORTER_OTLP_ENDPOINT=dead)
+    try:
+        code = tmp_path / "code"
+        code.mkdir()
+        (code / "app.py").write_text("def handler(event, context):\n    return 'fine'\n")
+        spec = "functions:\n  f: {handler: app.handler, code: ./code}\n"
+        (tmp_path / "spec.yaml").write_text(spec)
+        assert stack.cli("deploy", str(tmp_path / "spec.yaml")).returncode == 0
+        # When functions are invoked
+        results = [stack.cli("invoke", "f").stdout.strip() for _ in range(5)]
+        # Then every invocation succeeds
+        assert results == ['"fine"'] * 5
+    finally:
+        stop_ripple(stack)
+
+
+def trace_kind_client() -> Any:
+    from opentelemetry.trace import SpanKind
+
+    return SpanKind.CLIENT
+
+
+def _get(ripple: Ripple, path: str) -> Any:
+    import httpx
+
+    answer = httpx.get(ripple.url + path, timeout=10)
+    return answer.json() if answer.status_code == 200 else None

@@ -36,3 +36,34 @@ def test_a_function_invoking_itself_is_stopped_at_16_and_says_so(
     roots = {line.split("Root=")[1].split(";")[0] for line in logs.splitlines()
              if line.startswith("depth ")}
     assert len(roots) == 1
+
+
+def test_an_s3_loop_through_the_same_bucket_stops_at_16(
+        ripple: Ripple, deploy: Deploy) -> None:
+    import uuid
+
+    import boto3
+
+    # Given a function that writes a new object into the bucket that triggers it
+    bucket = f"loop-{uuid.uuid4().hex[:8]}"
+    name = deploy("""
+        import boto3
+        s3 = boto3.client("s3")
+        def handler(event, context):
+            record = event["Records"][0]["s3"]
+            depth = int(record["object"]["key"].split("-")[-1])
+            print("depth " + str(depth))
+            s3.put_object(Bucket=record["bucket"]["name"], Key="obj-" + str(depth + 1), Body=b"x")
+    """, timeout=10, events=[{"s3": {"bucket": bucket, "events": ["s3:ObjectCreated:*"]}}],
+        resources={"buckets": [bucket]})
+    s3 = boto3.client("s3", endpoint_url=ripple.url, region_name="us-east-1",
+                      aws_access_key_id="test", aws_secret_access_key="test")
+    # When one object starts the loop
+    s3.put_object(Bucket=bucket, Key="obj-1", Body=b"x")
+    # Then the 17th invocation is stopped and the function's logs say so
+    wait_for(lambda: ripple.counters(name)["recursion_stopped"] == 1, timeout=90)
+    time.sleep(0.5)
+    assert ripple.counters(name)["invocations"] == 16
+    logs = ripple.logs(name)
+    assert "depth 16" in logs and "depth 17" not in logs
+    assert "Lambda stopped a recursive invocation" in logs

@@ -135,8 +135,10 @@ class S3Notifications:
             if only is None:
                 raw = pipe.hgetall(NOTIFICATIONS)
             else:
-                raw = {bucket: value for bucket, value in zip(
-                    only, pipe.hmget(NOTIFICATIONS, list(only)), strict=True) if value}
+                buckets = sorted(only)
+                values = pipe.hmget(NOTIFICATIONS, buckets)
+                raw = {bucket: value for bucket, value in zip(buckets, values, strict=True)
+                       if value}
             found = {_text(bucket): json.loads(value) for bucket, value in raw.items()}
             updated = change(found)
             pipe.multi()

@@ -16,6 +16,7 @@ from orchestrator.services.s3.errors import (
     KeyTooLong,
     MalformedXML,
     NotImplementedOperation,
+    PreconditionFailed,
     S3Error,
 )
 from orchestrator.services.s3.headers import (
@@ -104,13 +105,13 @@ def delete_objects(context: S3Context, request: S3Request) -> S3Response:
     """DeleteObjects: up to 1,000 keys; `Quiet` lists only the errors."""
     root = parse(request.body, "Delete")
     quiet = (text(root, "Quiet", "false") or "").strip().lower() == "true"
-    keys = [text(item, "Key") for item in root.findall("Object")]
-    if not keys or len(keys) > MAX_DELETE_KEYS or any(key is None for key in keys):
+    named = [text(item, "Key") for item in root.findall("Object")]
+    keys = [key for key in named if key is not None]
+    if not keys or len(keys) != len(named) or len(keys) > MAX_DELETE_KEYS:
         raise MalformedXML()
     context.store.bucket(request.bucket)
     results: list[tuple[str, Content]] = []
     for key in keys:
-        assert key is not None
         try:
             _delete(context, request, key)
         except S3Error as error:
@@ -135,6 +136,7 @@ def copy_object(context: S3Context, request: S3Request) -> S3Response:
                              "object to itself without changing the object's metadata, storage "
                              "class, website redirect location or encryption attributes.")
     source, body = context.store.get_object(source_bucket, source_key)
+    check_copy_conditions(request, source)
     if directive == "COPY":
         meta = dataclasses.replace(source, last_modified=int(time.time()), checksums={})
     else:
@@ -146,6 +148,18 @@ def copy_object(context: S3Context, request: S3Request) -> S3Response:
     result = document("CopyObjectResult", [("LastModified", iso_time(meta.last_modified)),
                                            ("ETag", quoted(meta.etag))])
     return S3Response(200, XML, result)
+
+
+def check_copy_conditions(request: S3Request, source: ObjectMeta) -> None:
+    """`x-amz-copy-source-if-(none-)match` and `-if-(un)modified-since` hold for the source,
+    else PreconditionFailed (never 304: a copy has nothing to leave unmodified)."""
+    prefix = "x-amz-copy-source-"
+    conditions = {name[len(prefix):]: value for name, value in request.headers.items()
+                  if name.startswith(prefix + "if-")}
+    if conditions and check_preconditions(dataclasses.replace(request, headers=conditions),
+                                          source) is not None:
+        raise PreconditionFailed(Condition=", ".join(f"x-amz-copy-source-{name}"
+                                                     for name in conditions))
 
 
 def copy_source(header: str) -> tuple[str, str]:

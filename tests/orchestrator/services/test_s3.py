@@ -258,6 +258,12 @@ def test_copy_object_keeps_or_replaces_metadata(s3: Any, new_bucket: NewBucket) 
     nowhere = error_of(s3.copy_object, Bucket=target, Key="x",
                        CopySource={"Bucket": source, "Key": "absent"})
     assert (nowhere["Code"], nowhere["status"]) == ("NoSuchKey", 404)
+    # And a copy conditional on the source's ETag happens only when it holds
+    stale = error_of(s3.copy_object, Bucket=target, Key="x", CopySourceIfMatch='"0"',
+                     CopySource={"Bucket": source, "Key": key})
+    assert (stale["Code"], stale["status"]) == ("PreconditionFailed", 412)
+    s3.copy_object(Bucket=target, Key="x", CopySourceIfMatch=etag,
+                   CopySource={"Bucket": source, "Key": key})
 
 
 KEYS = ([f"a/{i:02d}" for i in range(10)] + [f"b/{i}" for i in range(5)]

@@ -19,7 +19,7 @@ import json, os
 import boto3
 client = boto3.client("lambda")
 def handler(event, context):
-    for item in range(3):
+    for item in range(10):
         client.invoke(FunctionName=os.environ["TARGET"], InvocationType="Event",
                       Payload=json.dumps({"item": item, "fail": item == 1}))
 """
@@ -35,20 +35,24 @@ def handler(event, context):
 
 
 def test_a_chain_is_one_trace_and_the_map_shows_every_node(
-        ripple: Ripple, deploy: Deploy, lambda_client: Any) -> None:
-    # Given A → 3 × B (through boto3) → each B writes a table → its stream → C
+        ripple: Ripple, deploy: Deploy) -> None:
+    # Given S3 put → A → 10 × B (through boto3) → each B writes a table → its stream → C
     suffix = uuid.uuid4().hex[:6]
     a, b, c, table = f"a-{suffix}", f"b-{suffix}", f"c-{suffix}", f"t-{suffix}"
-    deploy(FAN_OUT, name=a, environment={"TARGET": b}, timeout=10, others={
-        b: WRITER, c: "def handler(event, context):\n    return len(event['Records'])\n"},
-        resources={"tables": {table: {"keys": {"pk": "S"}, "stream": "NEW_IMAGE"}}})
+    bucket = f"in-{suffix}"
+    deploy(FAN_OUT, name=a, environment={"TARGET": b}, timeout=10,
+           events=[{"s3": {"bucket": bucket, "events": ["s3:ObjectCreated:*"]}}],
+           resources={"buckets": [bucket]})
     deploy(WRITER, name=b, environment={"TABLE": table}, retries=0, timeout=10)
     deploy("def handler(event, context):\n    return len(event['Records'])\n", name=c,
            events=[{"dynamodb": {"table": table, "starting_position": "TRIM_HORIZON",
                                  "batching_window": 60}}],
            resources={"tables": {table: {"keys": {"pk": "S"}, "stream": "NEW_IMAGE"}}})
-    # When A is invoked once
-    lambda_client.invoke(FunctionName=a, Payload=b"{}")
+    # When one object is put into the bucket
+    boto3.client("s3", endpoint_url=ripple.url, region_name="us-east-1",
+                 aws_access_key_id="test", aws_secret_access_key="test").put_object(
+        Bucket=bucket, Key="start.json", Body=b"{}")
+    wait_for(lambda: ripple.counters(b)["invocations"] >= 10, timeout=60)
     wait_for(lambda: ripple.counters(c)["invocations"] >= 1, timeout=60)
 
     # Then the map has A, B, the table and C, and the edge into B counts 3 with a fault on B
@@ -57,8 +61,8 @@ def test_a_chain_is_one_trace_and_the_map_shows_every_node(
         names = {service["Name"] for service in found["Services"]}
         b_calls = sum(s["SummaryStatistics"]["TotalCount"] for s in found["Services"]
                       if s["Name"] == b and s["Type"] == "AWS::Lambda::Function")
-        # spans arrive in batches from each process: wait for all three B's
-        return found if {a, b, table, c} <= names and b_calls == 3 else None
+        # spans arrive in batches from each process: wait for all ten B's
+        return found if {"client", bucket, a, b, table, c} <= names and b_calls == 10 else None
 
     services = {(s["Name"], s["Type"]): s for s in wait_for(graph, timeout=60)["Services"]}
     assert (b, "AWS::Lambda::Function") in services and (table, "AWS::DynamoDB::Table") in services
@@ -66,7 +70,8 @@ def test_a_chain_is_one_trace_and_the_map_shows_every_node(
     assert function_b["SummaryStatistics"]["FaultStatistics"]["TotalCount"] >= 1
     into_b = [edge for service in services.values() for edge in service["Edges"]
               if edge["ReferenceId"] == services[(b, "AWS::Lambda")]["ReferenceId"]]
-    assert sum(edge["SummaryStatistics"]["TotalCount"] for edge in into_b) == 3
+    assert sum(edge["SummaryStatistics"]["TotalCount"] for edge in into_b) == 10
+    assert (bucket, "AWS::S3::Bucket") in services and ("client", "client") in services
     # And A's trace holds every B, as X-Ray segment documents that pass X-Ray's schema
     summaries = ripple.api("GET", "/_ripple/api/traces",
                            params={"since": "5m", "filter": f'service("{a}")'})["TraceSummaries"]
@@ -76,7 +81,7 @@ def test_a_chain_is_one_trace_and_the_map_shows_every_node(
     for document in documents:
         jsonschema.Draft4Validator(SCHEMA).validate(document)
     assert sum(1 for d in documents if d.get("origin") == "AWS::Lambda::Function"
-               and d["name"] == b) == 3
+               and d["name"] == b) == 10
     # And boto3's own X-Ray client reads the same data
     xray = boto3.client("xray", endpoint_url=ripple.url, region_name="us-east-1",
                         aws_access_key_id="test", aws_secret_access_key="test")

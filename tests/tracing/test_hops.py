@@ -27,7 +27,8 @@ def test_a_function_invoking_itself_is_stopped_at_16_and_says_so(
                          Payload=json.dumps({"depth": 1}))
     # Then the 17th invocation is stopped, the logs say so, and the counter shows it
     wait_for(lambda: ripple.counters(name)["recursion_stopped"] == 1, timeout=60)
-    time.sleep(0.5)
+    wait_for(lambda: ripple.counters(name)["invocations"] == 16)
+    time.sleep(1.0)  # nothing more runs after the stop
     assert ripple.counters(name)["invocations"] == 16
     logs = ripple.logs(name)
     assert "depth 16" in logs and "depth 17" not in logs
@@ -62,7 +63,8 @@ def test_an_s3_loop_through_the_same_bucket_stops_at_16(
     s3.put_object(Bucket=bucket, Key="obj-1", Body=b"x")
     # Then the 17th invocation is stopped and the function's logs say so
     wait_for(lambda: ripple.counters(name)["recursion_stopped"] == 1, timeout=90)
-    time.sleep(0.5)
+    wait_for(lambda: ripple.counters(name)["invocations"] == 16)
+    time.sleep(1.0)  # nothing more runs after the stop
     assert ripple.counters(name)["invocations"] == 16
     logs = ripple.logs(name)
     assert "depth 16" in logs and "depth 17" not in logs

@@ -78,8 +78,11 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         await async_redis.aclose()
         redis.close()
 
+    # FastAPI's own telemetry would trace every request again, including each span export to
+    # /v1/traces (a loop); ripple's TracingMiddleware traces AWS calls with AWS's semantics.
     app = FastAPI(title="ripple", lifespan=lifespan, docs_url="/_ripple/docs",
-                  openapi_url="/_ripple/openapi.json", redoc_url=None)
+                  openapi_url="/_ripple/openapi.json", redoc_url=None,
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
     app.add_exception_handler(AwsError, aws_error_handler)
     app.include_router(lambda_api.router)
     app.include_router(control.router)

@@ -96,7 +96,8 @@ def _linked(store: SpanStore, spans: list[Span]) -> list[Span]:
 
 def create_app(store_getter: StoreGetter) -> ASGIApp:
     """X-Ray's API over the store `store_getter()` returns at each request."""
-    app = FastAPI(title="ripple X-Ray API", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="ripple X-Ray API", docs_url=None, redoc_url=None, openapi_url=None,
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
 
     @app.exception_handler(AwsError)
     async def aws_error(_: Request, error: Exception) -> JSONResponse:

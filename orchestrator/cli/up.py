@@ -24,7 +24,8 @@ def up(
     spec: Annotated[Path | None, typer.Option(help="ripple.yaml to deploy once up")] = None,
     workers: Annotated[str, typer.Option(help="worker processes, or auto (one per core)")] = "1",
     port: Annotated[int | None, typer.Option(help="endpoint port (default 4566)")] = None,
-    api_port: Annotated[int | None, typer.Option(help="API Gateway stage port")] = None,
+    api_port: Annotated[int | None, typer.Option(
+        help="API Gateway stage port (reserved: the stage is not built yet)")] = None,
     host: Annotated[str | None, typer.Option(help="address to bind (default 127.0.0.1)")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="where Redis, code and traces live")] = None,
     concurrency: Annotated[int | None, typer.Option(help="invocations at once per worker")] = None,

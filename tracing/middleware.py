@@ -71,12 +71,14 @@ def _describe_s3(scope: Scope, headers: dict[str, str]) -> dict[str, Any]:
         parts = [labels[0], *parts]
     query = parse_qs(scope.get("query_string", b"").decode(), keep_blank_values=True)
     method: str = scope["method"]
-    bucket_level: dict[str, str] = {"GET": "ListObjectsV2" if "list-type" in query else "ListObjects",
-                    "PUT": "CreateBucket", "HEAD": "HeadBucket", "DELETE": "DeleteBucket",
-                    "POST": "DeleteObjects"}
-    object_level: dict[str, str] = {"GET": "GetObject", "HEAD": "HeadObject", "DELETE": "DeleteObject",
-                    "PUT": "CopyObject" if "x-amz-copy-source" in headers else "PutObject",
-                    "POST": "PostObject"}
+    bucket_level: dict[str, str] = {
+        "GET": "ListObjectsV2" if "list-type" in query else "ListObjects",
+        "PUT": "CreateBucket", "HEAD": "HeadBucket", "DELETE": "DeleteBucket",
+        "POST": "DeleteObjects"}
+    object_level: dict[str, str] = {
+        "GET": "GetObject", "HEAD": "HeadObject", "DELETE": "DeleteObject",
+        "PUT": "CopyObject" if "x-amz-copy-source" in headers else "PutObject",
+        "POST": "PostObject"}
     if not parts:
         operation = "ListBuckets"
     elif "notification" in query:

@@ -31,6 +31,7 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.harness import percentile, start_stack, stop_stack  # noqa: E402
 from orchestrator.functions import FunctionConfig  # noqa: E402
 from orchestrator.redis_server import EmbeddedRedis  # noqa: E402
 from orchestrator.settings import Settings  # noqa: E402
@@ -53,11 +54,6 @@ RAW_CELERY = textwrap.dedent("""
             counter.incr("bench:done")
 """)
 NOOP_HANDLER = "def handler(event, context):\n    return None\n"
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def wait_until(condition, timeout: float = 300) -> None:  # type: ignore[no-untyped-def]
@@ -103,25 +99,6 @@ def raw_celery(url: str, work: Path, tasks: int, workers: int) -> tuple[float, l
             proc.terminate()
         for proc in procs:
             proc.wait()
-
-
-def ripple_stack(url: str, work: Path, workers: int, port: int) -> list[subprocess.Popen[bytes]]:
-    env = {**os.environ, "REDIS_URL": url, "RIPPLE_DATA_DIR": str(work / "data"),
-           "RIPPLE_ENDPOINT": f"http://127.0.0.1:{port}"}
-    procs = [subprocess.Popen([sys.executable, "-m", "orchestrator.endpoint", "--port",
-                               str(port)], env=env, cwd=ROOT)]
-    procs += [subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "worker"], env=env,
-                               cwd=ROOT) for _ in range(workers)]
-    endpoint = f"http://127.0.0.1:{port}"
-    wait_until(lambda: _healthy(endpoint), timeout=60)
-    return procs
-
-
-def _healthy(endpoint: str) -> bool:
-    try:
-        return httpx.get(endpoint + "/_ripple/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def deploy_noop(endpoint: str, work: Path) -> None:
@@ -248,7 +225,7 @@ def main() -> None:
     try:
         print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
         raw_tps, raw_latency = raw_celery(url, work, args.tasks, args.workers)
-        procs = ripple_stack(url, work, args.workers, 4571)
+        procs = start_stack(url, work / "data", 4571, args.workers)
         try:
             endpoint = "http://127.0.0.1:4571"
             deploy_noop(endpoint, work)
@@ -264,10 +241,7 @@ def main() -> None:
             direct_tps = ripple_direct(endpoint, url, args.tasks)
             sync = ripple_sync_latency(endpoint, args.latency)
         finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                proc.wait()
+            stop_stack(procs)
         bare = bare_handler_latency(work, args.latency)
         ready, spawn = cold_starts(work, 20)
     finally:

@@ -28,6 +28,7 @@ from botocore.config import Config
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.harness import percentile, start_stack, stop_stack  # noqa: E402
 from orchestrator.redis_server import EmbeddedRedis  # noqa: E402
 
 STAMP_HANDLER = """
@@ -43,11 +44,6 @@ def handler(event, context):
 """
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
-
-
 def rate(operation, count: int) -> float:  # type: ignore[no-untyped-def]
     for index in range(min(50, count)):
         operation(index)
@@ -55,24 +51,6 @@ def rate(operation, count: int) -> float:  # type: ignore[no-untyped-def]
     for index in range(count):
         operation(index)
     return count / (time.perf_counter() - started)
-
-
-def start_stack(url: str, work: Path, port: int) -> list[subprocess.Popen[bytes]]:
-    env = {**os.environ, "REDIS_URL": url, "RIPPLE_DATA_DIR": str(work / "data"),
-           "RIPPLE_ENDPOINT": f"http://127.0.0.1:{port}"}
-    procs = [subprocess.Popen([sys.executable, "-m", "orchestrator.endpoint", "--port",
-                               str(port)], env=env, cwd=ROOT)]
-    procs += [subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "worker"], env=env,
-                               cwd=ROOT) for _ in range(2)]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/_ripple/health").status_code == 200:
-                return procs
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("ripple did not start")
 
 
 def main() -> None:
@@ -87,7 +65,7 @@ def main() -> None:
     endpoint = f"http://127.0.0.1:{port}"
     options = {"endpoint_url": endpoint, "region_name": "us-east-1", "aws_access_key_id": "t",
                "aws_secret_access_key": "t", "config": Config(retries={"max_attempts": 1})}
-    procs = start_stack(url, work, port)
+    procs = start_stack(url, work / "data", port)
     try:
         raw = redis.Redis.from_url(url)
         s3 = boto3.client("s3", **options)
@@ -129,10 +107,7 @@ def main() -> None:
         both = wait_latencies(endpoint, 2 * args.events)
         ddb_latency = both[args.events:]
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait()
+        stop_stack(procs)
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
 

@@ -26,6 +26,7 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.harness import start_stack, stop_stack  # noqa: E402
 from orchestrator.dispatch import Dispatcher  # noqa: E402
 from orchestrator.invocation import InvocationRequest  # noqa: E402
 from orchestrator.redis_server import EmbeddedRedis  # noqa: E402
@@ -33,35 +34,9 @@ from orchestrator.registry import Registry  # noqa: E402
 from tracing.spans import Span, SpanKind  # noqa: E402
 
 
-def stack(url: str, work: Path, port: int, tracing: bool) -> list[subprocess.Popen[bytes]]:
-    env = {**os.environ, "REDIS_URL": url, "RIPPLE_DATA_DIR": str(work / f"data-{port}"),
-           "RIPPLE_ENDPOINT": f"http://127.0.0.1:{port}"}
-    if not tracing:
-        env["OTEL_SDK_DISABLED"] = "true"
-    procs = [subprocess.Popen([sys.executable, "-m", "orchestrator.endpoint", "--port",
-                               str(port)], env=env, cwd=ROOT)]
-    procs += [subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "worker"], env=env,
-                               cwd=ROOT) for _ in range(2)]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/_ripple/health").status_code == 200:
-                return procs
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("ripple did not start")
-
-
-def stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        proc.wait()
-
-
 def throughput(url: str, work: Path, port: int, tasks: int, tracing: bool) -> float:
-    procs = stack(url, work, port, tracing)
+    procs = start_stack(url, work / f"data-{port}", port,
+                        env=None if tracing else {"OTEL_SDK_DISABLED": "true"})
     try:
         endpoint = f"http://127.0.0.1:{port}"
         code = work / "noop"
@@ -92,7 +67,7 @@ def throughput(url: str, work: Path, port: int, tasks: int, tracing: bool) -> fl
             time.sleep(0.005)
         return tasks / (time.perf_counter() - started)
     finally:
-        stop(procs)
+        stop_stack(procs)
 
 
 def synthetic_spans(count: int, start: float) -> list[Span]:
@@ -153,7 +128,7 @@ def ingest_rate(url: str, work: Path, port: int) -> float:
                 "rpc.system": "aws-api", "aws.s3.bucket": f"b{index % 5}"}):
             pass
     body = encode_spans(kept).SerializeToString()  # type: ignore[arg-type]
-    procs = stack(url, work, port, tracing=False)
+    procs = start_stack(url, work / f"data-{port}", port, env={"OTEL_SDK_DISABLED": "true"})
     try:
         with httpx.Client() as client:
             started = time.perf_counter()
@@ -164,13 +139,12 @@ def ingest_rate(url: str, work: Path, port: int) -> float:
                 answer.raise_for_status()
             return batches * 1000 / (time.perf_counter() - started)
     finally:
-        stop(procs)
+        stop_stack(procs)
 
 
 def store_figures(work: Path) -> tuple[float, float, float]:
-    from tracing.store import SpanStore
-
     from tracing.graph import service_graph
+    from tracing.store import SpanStore
 
     start = time.time() - 600
     spans = synthetic_spans(100_000, start)

@@ -1,0 +1,47 @@
+"""What every benchmark shares: a ripple stack (endpoint + workers) on a given Redis, and
+percentiles. Benchmarks are scripts, run from the repository: `python benchmarks/NAME.py`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
+
+
+def start_stack(url: str, data_dir: Path, port: int, workers: int = 2,
+                env: dict[str, str] | None = None) -> list[subprocess.Popen[bytes]]:
+    """The endpoint on 127.0.0.1:`port` and `workers` workers, healthy, on Redis `url`."""
+    environment = {**os.environ, "REDIS_URL": url, "RIPPLE_DATA_DIR": str(data_dir),
+                   "RIPPLE_ENDPOINT": f"http://127.0.0.1:{port}", **(env or {})}
+    procs = [subprocess.Popen([sys.executable, "-m", "orchestrator.endpoint", "--port",
+                               str(port)], env=environment, cwd=ROOT)]
+    procs += [subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "worker"],
+                               env=environment, cwd=ROOT) for _ in range(workers)]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/_ripple/health", timeout=1).status_code == 200:
+                return procs
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    stop_stack(procs)
+    raise RuntimeError("ripple did not become healthy within 60 s")
+
+
+def stop_stack(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.wait()

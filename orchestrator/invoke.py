@@ -66,7 +66,6 @@ class InvokeService:
         payload: bytes,
         invocation_type: str = InvocationType.SYNC.value,
         tail_log: bool = False,
-        trace_header: str = "",
         client_context: str = "",
         trigger: str = "invoke",
     ) -> InvokeResult:
@@ -84,7 +83,7 @@ class InvokeService:
             return InvokeResult(204)
         request = InvocationRequest(
             function=function, payload=text, invocation_type=kind, trigger=trigger,
-            trace_header=trace_header, client_context=client_context,
+            client_context=client_context,
             tail_log=tail_log,
         )
         if kind is InvocationType.ASYNC:

@@ -21,7 +21,7 @@ from redis import Redis
 from orchestrator.dead_letters import DeadLetters
 from orchestrator.dispatch import Dispatcher
 from orchestrator.events.destination import stream_failure_record
-from orchestrator.functions import DEAD_LETTER_LIST
+from orchestrator.functions import DEAD_LETTER_LIST, FunctionConfig
 from orchestrator.invocation import InvocationReply, InvocationRequest, InvocationType
 from orchestrator.registry import Registry
 from orchestrator.services.dynamodb import streams
@@ -171,7 +171,7 @@ class ShardPoller(threading.Thread):
         age = (time.time() * 1000 - entry.arrived_ms) / 1000 * self.context.settings.clock_speed
         return limit >= 0 and age > limit
 
-    def function(self) -> Any:
+    def function(self) -> FunctionConfig:
         function = self.context.registry.get(self.mapping.function)
         if function is None:
             raise LookupError(f"function {self.mapping.function} is no longer deployed")

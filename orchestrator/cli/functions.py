@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from orchestrator.cli.app import app
 from orchestrator.cli.client import Endpoint
@@ -68,16 +69,18 @@ def functions(as_json: JSON = False) -> None:
     if as_json:
         out.print_json(data=listing)
         return
-    table = Table("name", "handler", "memory", "timeout", "reserved", "invocations", "errors",
-                  "throttles", "cold starts", "version")
+    # Nothing wraps or shrinks: names and handlers are what a person looks for.
+    headers = ("name", "handler", "MB", "timeout", "reserved", "calls", "errors", "throttles",
+               "cold")
+    table = Table(*(Column(header, no_wrap=True, min_width=len(header)) for header in headers),
+                  box=box.SIMPLE_HEAD)
     for function in listing:
         counters = function["counters"]
         reserved = function["reserved_concurrency"]
-        table.add_row(function["name"], function["handler"], f"{function['memory']} MB",
+        table.add_row(function["name"], function["handler"], str(function["memory"]),
                       f"{function['timeout']} s", "-" if reserved is None else str(reserved),
                       str(counters["invocations"]), str(counters["errors"]),
-                      str(counters["throttles"]), str(counters["cold_starts"]),
-                      function["version"])
+                      str(counters["throttles"]), str(counters["cold_starts"]))
     out.print(table)
 
 

@@ -18,6 +18,18 @@ def handler(event, context):
 """
 
 
+def stopped_at_16(ripple: Ripple, name: str, timeout: float) -> str:
+    """Wait for the loop's stop; check it ran 16 times, no more, and said so. Returns the logs."""
+    wait_for(lambda: ripple.counters(name)["recursion_stopped"] == 1, timeout=timeout)
+    wait_for(lambda: ripple.counters(name)["invocations"] == 16)
+    time.sleep(1.0)  # nothing more runs after the stop
+    assert ripple.counters(name)["invocations"] == 16
+    logs = ripple.logs(name)
+    assert "depth 16" in logs and "depth 17" not in logs
+    assert "Lambda stopped a recursive invocation" in logs
+    return logs
+
+
 def test_a_function_invoking_itself_is_stopped_at_16_and_says_so(
         lambda_client, ripple: Ripple, deploy: Deploy) -> None:
     # Given a function that invokes itself asynchronously, forever
@@ -26,13 +38,7 @@ def test_a_function_invoking_itself_is_stopped_at_16_and_says_so(
     lambda_client.invoke(FunctionName=name, InvocationType="Event",
                          Payload=json.dumps({"depth": 1}))
     # Then the 17th invocation is stopped, the logs say so, and the counter shows it
-    wait_for(lambda: ripple.counters(name)["recursion_stopped"] == 1, timeout=60)
-    wait_for(lambda: ripple.counters(name)["invocations"] == 16)
-    time.sleep(1.0)  # nothing more runs after the stop
-    assert ripple.counters(name)["invocations"] == 16
-    logs = ripple.logs(name)
-    assert "depth 16" in logs and "depth 17" not in logs
-    assert "Lambda stopped a recursive invocation" in logs
+    logs = stopped_at_16(ripple, name, timeout=60)
     # And every invocation of the loop belongs to one trace
     roots = {line.split("Root=")[1].split(";")[0] for line in logs.splitlines()
              if line.startswith("depth ")}
@@ -62,10 +68,4 @@ def test_an_s3_loop_through_the_same_bucket_stops_at_16(
     # When one object starts the loop
     s3.put_object(Bucket=bucket, Key="obj-1", Body=b"x")
     # Then the 17th invocation is stopped and the function's logs say so
-    wait_for(lambda: ripple.counters(name)["recursion_stopped"] == 1, timeout=90)
-    wait_for(lambda: ripple.counters(name)["invocations"] == 16)
-    time.sleep(1.0)  # nothing more runs after the stop
-    assert ripple.counters(name)["invocations"] == 16
-    logs = ripple.logs(name)
-    assert "depth 16" in logs and "depth 17" not in logs
-    assert "Lambda stopped a recursive invocation" in logs
+    stopped_at_16(ripple, name, timeout=90)

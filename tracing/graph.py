@@ -10,6 +10,7 @@ two significant digits.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +29,9 @@ def _histogram(counts: Counter[float]) -> list[dict[str, Any]]:
 
 
 @dataclass
-class _Stats:
-    """Requests counted for one node or one edge."""
+class Stats:
+    """Requests counted for one node or one edge (additive, so partial maps can be merged,
+    and a trace's old share subtracted when it is counted again with more spans)."""
 
     counts: Counter[Outcome] = field(default_factory=Counter)
     total_time: float = 0.0
@@ -49,19 +51,44 @@ class _Stats:
                                                                          span.start_ns)
         self.end_ns = max(self.end_ns, end_ns or span.end_ns)
 
-    def merge(self, other: _Stats) -> None:
-        self.counts.update(other.counts)
-        self.total_time += other.total_time
-        self.response.update(other.response)
-        self.duration.update(other.duration)
+    def merge(self, other: Stats, sign: int = 1) -> None:
+        """Add `other`'s requests (sign 1) or take them away (sign -1); times only widen."""
+        for mine, theirs in ((self.counts, other.counts), (self.response, other.response),
+                             (self.duration, other.duration)):
+            for value, count in theirs.items():
+                mine[value] += sign * count  # type: ignore[index]
+                if not mine[value]:  # type: ignore[index]
+                    del mine[value]  # type: ignore[attr-defined]
+        self.total_time += sign * other.total_time
+        self.link = self.link or other.link
         self.widen(other)
 
-    def widen(self, other: _Stats) -> None:
+    def widen(self, other: Stats) -> None:
         """Stretch this time range over `other`'s."""
         if other.start_ns is not None:
             self.start_ns = other.start_ns if self.start_ns is None else min(self.start_ns,
                                                                               other.start_ns)
         self.end_ns = max(self.end_ns, other.end_ns)
+
+    def drop_negative(self) -> None:
+        self.counts, self.response, self.duration = (+self.counts, +self.response,
+                                                     +self.duration)
+
+    @property
+    def empty(self) -> bool:
+        return not self.counts
+
+    def to_json(self) -> list[Any]:
+        return [{result.value: count for result, count in self.counts.items()},
+                round(self.total_time, 9), list(self.response.items()),
+                list(self.duration.items()), self.start_ns, self.end_ns, self.link]
+
+    @classmethod
+    def from_json(cls, document: list[Any]) -> Stats:
+        counts, total, response, duration, start_ns, end_ns, link = document
+        return cls(Counter({Outcome(result): count for result, count in counts.items()}),
+                   total, Counter(dict(response)), Counter(dict(duration)), start_ns, end_ns,
+                   link)
 
     def summary(self) -> dict[str, Any]:
         throttles, errors = self.counts[Outcome.THROTTLE], self.counts[Outcome.ERROR]
@@ -77,27 +104,70 @@ class _Stats:
         return {"StartTime": (self.start_ns or 0) / NS, "EndTime": self.end_ns / NS}
 
 
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One request counted on a node (`target` None) or on the edge `node` → `target`."""
+
+    node: Node
+    target: Node | None
+    outcome: Outcome
+    span: Span  # its start decides the window the request falls in
+    end_ns: int | None = None  # the occurrence's end, when it outlasts its entry span
+    link: bool = False
+
+
+def requests(spans: list[Span], trace_id: str | None = None) -> Iterator[Request]:
+    """Every request among `spans` the map counts; only those of `trace_id` when given
+    (the other spans are context: the records a batch links to)."""
+    graph = topology(spans)
+    for occurrence in graph.occurrences:
+        entry = occurrence.entry
+        if entry is not None and trace_id in (None, entry.trace_id):
+            yield Request(occurrence.node, None, outcome(entry), entry, occurrence.end_ns)
+    for call in graph.calls:
+        span = call.span
+        if trace_id not in (None, span.trace_id):
+            continue
+        result = outcome(span)
+        if call.callee is None:
+            yield Request(call.target, None, result, span)
+        yield Request(call.source, call.target, result, span, link=call.link)
+
+
+Nodes = dict[Node, Stats]
+Edges = dict[tuple[Node, Node], Stats]
+
+
+def count(request: Request, nodes: Nodes, edges: Edges) -> None:
+    """Add one request to the node or edge it is on."""
+    if request.target is None:
+        stats = nodes.get(request.node)
+        if stats is None:
+            stats = nodes[request.node] = Stats()
+    else:
+        stats = edges.get((request.node, request.target))
+        if stats is None:
+            stats = edges[request.node, request.target] = Stats()
+        stats.link = stats.link or request.link
+    stats.add(request.outcome, request.span, request.end_ns)
+
+
 def _within(span: Span, window: tuple[float, float] | None) -> bool:
     return window is None or window[0] <= span.start_ns / NS <= window[1]
 
 
 def _services(spans: list[Span], window: tuple[float, float] | None) -> list[dict[str, Any]]:
-    graph = topology(spans)
-    nodes: defaultdict[Node, _Stats] = defaultdict(_Stats)
-    edges: defaultdict[tuple[Node, Node], _Stats] = defaultdict(_Stats)
-    for occurrence in graph.occurrences:
-        entry = occurrence.entry
-        if entry is not None and _within(entry, window):
-            nodes[occurrence.node].add(outcome(entry), entry, occurrence.end_ns)
-    for call in graph.calls:
-        span = call.span
-        if not _within(span, window):
-            continue
-        if call.callee is None:
-            nodes[call.target].add(outcome(span), span)
-        edge = edges[call.source, call.target]
-        edge.add(outcome(span), span)
-        edge.link = edge.link or call.link
+    nodes: Nodes = {}
+    edges: Edges = {}
+    for request in requests(spans):
+        if _within(request.span, window):
+            count(request, nodes, edges)
+    return render(nodes, edges)
+
+
+def render(nodes: Nodes, edges: Edges) -> list[dict[str, Any]]:
+    """X-Ray's `Services` list for counted nodes and edges."""
+    nodes = defaultdict(Stats, nodes)
     for (source, target), edge in edges.items():
         if source.type == CLIENT_TYPE:  # what the client saw is what it sent
             nodes[source].merge(edge)
@@ -108,12 +178,11 @@ def _services(spans: list[Span], window: tuple[float, float] | None) -> list[dic
     return _render(nodes, edges)
 
 
-def _render(nodes: dict[Node, _Stats], edges: dict[tuple[Node, Node], _Stats]
-            ) -> list[dict[str, Any]]:
+def _render(nodes: Nodes, edges: Edges) -> list[dict[str, Any]]:
     order = sorted(nodes, key=lambda node: (node.type != CLIENT_TYPE, nodes[node].start_ns or 0,
                                             node.type, node.name))
     ids = {node: index for index, node in enumerate(order)}
-    outgoing: dict[Node, list[tuple[Node, _Stats]]] = {}
+    outgoing: dict[Node, list[tuple[Node, Stats]]] = {}
     for (source, target), stats in sorted(edges.items(), key=lambda item: ids[item[0][1]]):
         outgoing.setdefault(source, []).append((target, stats))
     services = []
@@ -137,7 +206,12 @@ def _render(nodes: dict[Node, _Stats], edges: dict[tuple[Node, Node], _Stats]
 def service_graph(spans: list[Span], start: float, end: float) -> dict[str, Any]:
     """A `GetServiceGraph` answer for the requests among `spans` that started in
     [start, end] (epoch seconds)."""
-    return {"StartTime": start, "EndTime": end, "Services": _services(spans, (start, end)),
+    return graph_answer(_services(spans, (start, end)), start, end)
+
+
+def graph_answer(services: list[dict[str, Any]], start: float, end: float) -> dict[str, Any]:
+    """`GetServiceGraph`'s envelope around a `Services` list."""
+    return {"StartTime": start, "EndTime": end, "Services": services,
             "ContainsOldGroupVersions": False}
 
 

@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from tracing.errors import TracingError
+from tracing.rollup import SCHEMA as MAP_SCHEMA
+from tracing.rollup import MapRollup
 from tracing.spans import Span, SpanEvent, SpanKind, SpanLink, StatusCode
 
 # How many spans may be added between two retention passes (at most a tenth of the limit).
@@ -140,7 +142,8 @@ class SpanStore:
         self._closed = False
         writer = self._connection()
         writer.execute("PRAGMA journal_mode=WAL")
-        writer.executescript(SCHEMA)
+        writer.executescript(SCHEMA + MAP_SCHEMA)
+        self.map = MapRollup(self)
 
     # connections ---------------------------------------------------------------------------
 
@@ -161,7 +164,11 @@ class SpanStore:
         return connection
 
     def close(self) -> None:
-        """Close every thread's connection; the store cannot be used afterwards."""
+        """Fold what the map has pending, then close every thread's connection; the store
+        cannot be used afterwards."""
+        if self._closed:
+            return
+        self.map.close()
         self._closed = True
         with self._write_lock, self._connections_lock:
             for connection in self._connections:
@@ -197,6 +204,8 @@ class SpanStore:
                              int(span.status), node_of(span), resource, key_set, _rest(span)))
             connection.execute("BEGIN IMMEDIATE")
             try:
+                (watermark,) = connection.execute(
+                    "SELECT coalesce(max(rowid), 0) FROM spans").fetchone()
                 added = connection.executemany(
                     "INSERT OR IGNORE INTO spans (trace_id, span_id, parent, name, kind, "
                     "start_ns, end_ns, status, node, resource, attribute_keys, rest) "
@@ -208,6 +217,8 @@ class SpanStore:
             self._added_since_retention += added
             due = self._added_since_retention >= min(RETENTION_EVERY,
                                                      max(1, self.max_spans // 10))
+        if added:
+            self.map.touched({span.trace_id for span in spans}, watermark)
         if due:
             self.enforce_retention()
         return added
@@ -239,7 +250,23 @@ class SpanStore:
                     "DELETE FROM spans WHERE rowid IN "
                     "(SELECT rowid FROM spans ORDER BY start_ns LIMIT ?)",
                     (count - self.max_spans,)).rowcount
+            if dropped:
+                (oldest,) = connection.execute("SELECT min(start_ns) FROM spans").fetchone()
+                self.map.dropped_before(connection, (oldest or _ns(time.time())) // 1_000_000_000)
             return int(dropped)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        """The writer's connection, inside one transaction."""
+        with self._write_lock:
+            connection = self._connection()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
 
     # reading -------------------------------------------------------------------------------
 
@@ -280,6 +307,37 @@ class SpanStore:
                                     "ORDER BY start_ns", chunk):
                 found[span.trace_id].append(span)
         return {trace_id: spans for trace_id, spans in found.items() if spans}
+
+    def traces_with_rowids(self, trace_ids: Iterable[str]) -> dict[str, list[tuple[int, Span]]]:
+        """Like `traces`, each span with its rowid (the order spans were stored in)."""
+        found: dict[str, list[tuple[int, Span]]] = {}
+        keys = [_trace_key(trace_id) for trace_id in trace_ids]
+        for offset in range(0, len(keys), IN_CHUNK):
+            chunk = keys[offset:offset + IN_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            rows = self._connection().execute(
+                f"SELECT rowid, {COLUMNS} FROM spans WHERE trace_id IN ({marks}) "
+                "ORDER BY start_ns", chunk).fetchall()
+            if not rows:
+                continue
+            with _collector_paused():
+                spans = self._decode([row[1:] for row in rows], self._connection())
+            for (rowid, *_), span in zip(rows, spans, strict=True):
+                found.setdefault(span.trace_id, []).append((rowid, span))
+        return found
+
+    def spans_by_key(self, keys: Iterable[tuple[str, str]]) -> list[Span]:
+        """The stored spans among (trace id, span id) pairs."""
+        found: list[Span] = []
+        for trace_id, span_id in keys:
+            with contextlib.suppress(TracingError, ValueError):
+                found += self._spans(f"SELECT {COLUMNS} FROM spans WHERE trace_id = ? AND "
+                                     "span_id = ?", (_trace_key(trace_id), bytes.fromhex(span_id)))
+        return found
+
+    def read(self, query: str, parameters: Sequence[Any]) -> list[Any]:
+        """Rows of a query on this thread's connection."""
+        return self._connection().execute(query, parameters).fetchall()
 
     def trace_ids_for_node(self, name: str, start: float, end: float) -> list[str]:
         """Ids of the traces with a span of node `name` started within [start, end]."""

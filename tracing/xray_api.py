@@ -20,15 +20,12 @@ from starlette.types import ASGIApp
 
 from orchestrator.errors import AwsError
 from tracing.filters import FilterError
-from tracing.graph import service_graph, trace_graph
+from tracing.graph import graph_answer, trace_graph
 from tracing.segments import TraceIdError, trace_document, w3c_trace_id, xray_trace_id
 from tracing.spans import Span
 from tracing.store import SpanStore
 from tracing.summaries import trace_summaries
 
-# Spans that started this long before a window are read too, so the requests at its start
-# still find their callers (the graph counts only requests within the window).
-CONTEXT_SECONDS = 60.0
 MAX_TRACES = 1_000  # traces a summary query considers
 PAGE_SIZE = 100  # summaries per GetTraceSummaries page
 
@@ -44,7 +41,7 @@ class InvalidRequest(AwsError):
 
 def get_service_graph(store: SpanStore, start: float, end: float) -> dict[str, Any]:
     """A `GetServiceGraph` answer for the requests that started within [start, end]."""
-    return service_graph(store.between(start - CONTEXT_SECONDS, end), start, end)
+    return graph_answer(store.map.services(start, end), start, end)
 
 
 def get_trace_summaries(store: SpanStore, start: float, end: float,

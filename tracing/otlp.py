@@ -1,19 +1,11 @@
-"""OTLP trace exports, protobuf or OTLP/JSON, decoded into ripple's `Span`s.
-
-OTLP/JSON is the protobuf message in proto3's JSON mapping with one exception: trace and span
-ids are hex strings, not base64. They are turned into base64 first, so both encodings go
-through the generated message classes and read the same way (field names in lowerCamelCase or
-snake_case, enums as numbers or names, 64-bit integers as numbers or strings).
-"""
+"""OTLP/protobuf trace exports decoded into ripple's `Span`s (OTLP/JSON: `otlp_json`)."""
 
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterable
 from typing import Any
 
-from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -35,23 +27,6 @@ def decode_protobuf(body: bytes) -> list[Span]:
         request.ParseFromString(body)
     except DecodeError as error:
         raise TracingError(f"not an OTLP ExportTraceServiceRequest ({error})") from None
-    return spans_of(request)
-
-
-def decode_json(body: bytes) -> list[Span]:
-    """The spans of an OTLP/JSON export request (ids as hex strings)."""
-    try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise TracingError(f"not JSON ({error})") from None
-    if not isinstance(document, dict):
-        raise TracingError("expected a JSON object with `resourceSpans`")
-    _hex_ids_to_base64(document)
-    request = ExportTraceServiceRequest()
-    try:
-        json_format.ParseDict(document, request, ignore_unknown_fields=True)
-    except (json_format.ParseError, TypeError, ValueError, AttributeError) as error:
-        raise TracingError(f"not an OTLP/JSON export request ({error})") from None
     return spans_of(request)
 
 
@@ -115,37 +90,3 @@ def value_of(value: AnyValue) -> Any:
     if kind == "bytes_value":
         return base64.b64encode(value.bytes_value).decode()
     return getattr(value, kind)
-
-
-def _hex_ids_to_base64(document: dict[str, Any]) -> None:
-    """Rewrite OTLP/JSON's hex ids, in place, as the base64 proto3's JSON mapping expects."""
-    for r, resource_spans in enumerate(_items(document, "resourceSpans", "resource_spans")):
-        for s, scope_spans in enumerate(_items(resource_spans, "scopeSpans", "scope_spans")):
-            for n, span in enumerate(_items(scope_spans, "spans")):
-                where = f"resourceSpans[{r}].scopeSpans[{s}].spans[{n}]"
-                _rewrite_ids(span, where)
-                for k, link in enumerate(_items(span, "links")):
-                    _rewrite_ids(link, f"{where}.links[{k}]")
-
-
-def _items(parent: Any, *names: str) -> list[Any]:
-    if not isinstance(parent, dict):
-        return []
-    for name in names:
-        found = parent.get(name)
-        if isinstance(found, list):
-            return found
-    return []
-
-
-def _rewrite_ids(item: Any, where: str) -> None:
-    if not isinstance(item, dict):
-        return
-    for name in ID_FIELDS:
-        text = item.get(name)
-        if not isinstance(text, str):
-            continue
-        try:
-            item[name] = base64.b64encode(bytes.fromhex(text)).decode()
-        except ValueError:
-            raise TracingError(f"expected a hex id, got {text!r}", f"{where}.{name}") from None

@@ -47,15 +47,17 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from starlette.concurrency import run_in_threadpool
 
+from tracing import otlp_json
 from tracing.errors import TracingError
 from tracing.forward import Export, Forwarder
-from tracing.otlp import decode_json, decode_protobuf
+from tracing.otlp import decode_protobuf
 from tracing.spans import Span
 
 log = logging.getLogger("ripple.tracing.receiver")
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
-DECODERS: dict[str, Callable[[bytes], list[Span]]] = {PROTOBUF: decode_protobuf, JSON: decode_json}
+DECODERS: dict[str, Callable[[bytes], list[Span]]] = {PROTOBUF: decode_protobuf,
+                                                           JSON: otlp_json.decode}
 ENCODINGS = ("", "identity", "gzip")
 MAX_BODY = 64 * 1024 * 1024  # decompressed; a gzip bomb stops here
 INVALID_ARGUMENT = 3  # google.rpc.Code

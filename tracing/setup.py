@@ -18,6 +18,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
 from orchestrator.settings import Settings
+from tracing.exporter import JsonSpanExporter
 
 log = logging.getLogger("ripple.tracing")
 # A burst of invocations must not overflow the queue (the SDK's default of 2,048 drops a third
@@ -93,17 +94,29 @@ def traces_endpoint(settings: Settings) -> str:
     return settings.endpoint.rstrip("/") + "/v1/traces"
 
 
+def span_exporter(settings: Settings) -> SpanExporter:
+    """OTLP/JSON (cheaper to encode) to ripple's own receiver; OTLP/protobuf, the protocol
+    every collector speaks, when OTEL_EXPORTER_OTLP_* send spans elsewhere, unless
+    OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL says http/json."""
+    endpoint = traces_endpoint(settings)
+    protocol = (os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+                or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL"))
+    own = endpoint == settings.endpoint.rstrip("/") + "/v1/traces"
+    if protocol == "http/json" or (own and protocol is None):
+        return JsonSpanExporter(endpoint, timeout=EXPORT_TIMEOUT_MS / 1000)
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter(endpoint=endpoint, timeout=EXPORT_TIMEOUT_MS / 1000)
+
+
 def configure_tracing(service_name: str,
                       settings: Settings) -> tuple[TracerProvider, CountingExporter] | None:
     """Install a tracer provider for this process; None when OTEL_SDK_DISABLED is true."""
     if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return None
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
     provider = TracerProvider(resource=resource, id_generator=XRayIdGenerator())
-    exporter = CountingExporter(OTLPSpanExporter(endpoint=traces_endpoint(settings),
-                                                 timeout=EXPORT_TIMEOUT_MS / 1000))
+    exporter = CountingExporter(span_exporter(settings))
     provider.add_span_processor(BatchSpanProcessor(
         exporter, max_queue_size=QUEUE_SIZE, schedule_delay_millis=500,
         max_export_batch_size=2_048, export_timeout_millis=EXPORT_TIMEOUT_MS))

@@ -18,7 +18,8 @@ from opentelemetry.trace import SpanKind as OtelKind
 from opentelemetry.trace import StatusCode as OtelStatus
 
 from tracing.errors import TracingError
-from tracing.otlp import decode_json, decode_protobuf
+from tracing.otlp import decode_protobuf
+from tracing.otlp_json import decode as decode_json
 from tracing.spans import SpanKind, StatusCode
 
 
@@ -183,7 +184,7 @@ def test_a_bad_id_names_the_field_it_is_in() -> None:
     assert error.value.field == "resourceSpans[0].scopeSpans[0].spans[0].traceId"
     with pytest.raises(TracingError, match="8-byte id") as error:
         decode_json(too_short)
-    assert error.value.field == "resource_spans[0].scope_spans[0].spans[0].span_id"
+    assert error.value.field == "resourceSpans[0].scopeSpans[0].spans[0].spanId"
 
 
 def test_an_all_zero_trace_id_is_rejected() -> None:

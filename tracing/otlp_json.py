@@ -1,0 +1,209 @@
+"""OTLP/JSON without protobuf objects: ripple's processes export their spans this way to
+ripple's own receiver, and the receiver reads any OTLP/JSON export this way.
+
+OTLP/JSON is the protobuf message in proto3's JSON mapping with one exception: trace and span
+ids are hex strings, not base64. Building the generated message classes costs several times
+what the span itself cost to record; plain dicts and `json` cost a fraction of it. The reader
+accepts what the mapping allows: lowerCamelCase or snake_case field names, enums as numbers or
+names, 64-bit integers as numbers or strings, unknown fields.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import format_span_id, format_trace_id
+
+from tracing.errors import TracingError
+from tracing.spans import Span, SpanEvent, SpanKind, SpanLink, StatusCode
+
+KIND_NAMES = {f"SPAN_KIND_{kind.name}": kind for kind in SpanKind}
+STATUS_NAMES = {f"STATUS_CODE_{status.name}": status for status in StatusCode}
+
+
+# writing --------------------------------------------------------------------------------------
+
+def _value(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int):
+        return {"intValue": str(value)}
+    if isinstance(value, float):
+        return {"doubleValue": value}
+    if isinstance(value, str):
+        return {"stringValue": value}
+    if isinstance(value, Sequence):
+        return {"arrayValue": {"values": [_value(item) for item in value]}}
+    return {"stringValue": str(value)}
+
+
+def _attributes(attributes: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    return [{"key": key, "value": _value(value)} for key, value in (attributes or {}).items()]
+
+
+def _span(span: ReadableSpan) -> dict[str, Any]:
+    context = span.get_span_context()
+    assert context is not None
+    document: dict[str, Any] = {
+        "traceId": format_trace_id(context.trace_id), "spanId": format_span_id(context.span_id),
+        "name": span.name, "kind": span.kind.value + 1,  # the API's INTERNAL is 0, OTLP's 1
+        "startTimeUnixNano": span.start_time, "endTimeUnixNano": span.end_time,
+        "attributes": _attributes(span.attributes)}
+    if span.parent is not None:
+        document["parentSpanId"] = format_span_id(span.parent.span_id)
+    if span.status.status_code.value:
+        document["status"] = {"code": span.status.status_code.value,
+                              "message": span.status.description or ""}
+    if span.events:
+        document["events"] = [{"name": event.name, "timeUnixNano": event.timestamp,
+                               "attributes": _attributes(event.attributes)}
+                              for event in span.events]
+    if span.links:
+        document["links"] = [{"traceId": format_trace_id(link.context.trace_id),
+                              "spanId": format_span_id(link.context.span_id),
+                              "attributes": _attributes(link.attributes)}
+                             for link in span.links]
+    return document
+
+
+def encode(spans: Sequence[ReadableSpan]) -> bytes:
+    """An OTLP/JSON `ExportTraceServiceRequest` for SDK spans."""
+    resources: dict[int, tuple[Any, dict[tuple[str, str], list[dict[str, Any]]]]] = {}
+    for span in spans:
+        _, scopes = resources.setdefault(id(span.resource), (span.resource, {}))
+        scope = span.instrumentation_scope
+        key = (scope.name, scope.version or "") if scope else ("", "")
+        scopes.setdefault(key, []).append(_span(span))
+    document = {"resourceSpans": [
+        {"resource": {"attributes": _attributes(resource.attributes)},
+         "scopeSpans": [{"scope": {"name": name, "version": version}, "spans": found}
+                        for (name, version), found in scopes.items()]}
+        for resource, scopes in resources.values()]}
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+# reading --------------------------------------------------------------------------------------
+
+def _field(document: Mapping[str, Any], camel: str, snake: str, default: Any = None) -> Any:
+    found = document.get(camel)
+    return document.get(snake, default) if found is None else found
+
+
+def _list(document: Any, camel: str, snake: str, where: str) -> list[Any]:
+    if not isinstance(document, Mapping):
+        raise TracingError("expected an object", where)
+    found = _field(document, camel, snake, [])
+    if not isinstance(found, list):
+        raise TracingError(f"expected a list in {camel}", where)
+    return found
+
+
+def _read_value(value: Any) -> Any:
+    if not isinstance(value, Mapping) or not value:
+        return None
+    (kind, content), *_ = value.items()
+    if kind in ("stringValue", "string_value", "boolValue", "bool_value", "bytesValue",
+                "bytes_value"):
+        return content
+    if kind in ("intValue", "int_value"):
+        return int(content)
+    if kind in ("doubleValue", "double_value"):
+        return float(content)
+    if kind in ("arrayValue", "array_value"):
+        return [_read_value(item) for item in content.get("values", [])]
+    if kind in ("kvlistValue", "kvlist_value"):
+        return read_attributes(content.get("values", []))
+    return None
+
+
+def read_attributes(pairs: Any) -> dict[str, Any]:
+    """OTLP/JSON key-value pairs as a plain dict."""
+    if not isinstance(pairs, list):
+        raise TypeError("attributes must be a list")
+    return {pair["key"]: _read_value(pair.get("value")) for pair in pairs}
+
+
+def _id(document: Mapping[str, Any], camel: str, snake: str, size: int, where: str,
+        optional: bool = False) -> str:
+    text = _field(document, camel, snake, "")
+    name = camel if camel in document else snake
+    if optional and not text:
+        return ""
+    try:
+        raw = bytes.fromhex(text)
+    except (TypeError, ValueError):
+        raise TracingError(f"expected a hex id, got {text!r}", f"{where}.{name}") from None
+    if len(raw) != size or not any(raw):
+        raise TracingError(f"expected a non-zero {size}-byte id, got {raw.hex() or 'nothing'}",
+                           f"{where}.{name}")
+    return raw.hex()
+
+
+def _enum(value: Any, names: Mapping[str, Any], kinds: type[SpanKind] | type[StatusCode]) -> Any:
+    if isinstance(value, str):
+        return names.get(value, kinds(0))
+    if isinstance(value, int):
+        try:
+            return kinds(value)
+        except ValueError:  # proto3 enums are open: a newer value reads as unspecified
+            return kinds(0)
+    raise TypeError(f"not an enum value: {value!r}")
+
+
+def _read_span(span: Any, resource: dict[str, Any], where: str) -> Span:
+    if not isinstance(span, Mapping):
+        raise TracingError("expected a span object", where)
+    status = span.get("status") or {}
+    links = []
+    for number, link in enumerate(_list(span, "links", "links", where)):
+        at = f"{where}.links[{number}]"
+        links.append(SpanLink(_id(link, "traceId", "trace_id", 16, at),
+                              _id(link, "spanId", "span_id", 8, at),
+                              read_attributes(link.get("attributes", []))))
+    parent = _id(span, "parentSpanId", "parent_span_id", 8, where, optional=True)
+    return Span(
+        trace_id=_id(span, "traceId", "trace_id", 16, where),
+        span_id=_id(span, "spanId", "span_id", 8, where),
+        parent_span_id=parent or None,
+        name=str(span.get("name", "")),
+        kind=_enum(span.get("kind", 0), KIND_NAMES, SpanKind),
+        start_ns=int(_field(span, "startTimeUnixNano", "start_time_unix_nano", 0)),
+        end_ns=int(_field(span, "endTimeUnixNano", "end_time_unix_nano", 0)),
+        status=_enum(status.get("code", 0), STATUS_NAMES, StatusCode),
+        status_message=str(status.get("message", "")),
+        attributes=read_attributes(span.get("attributes", [])),
+        resource=resource,
+        events=tuple(SpanEvent(str(event.get("name", "")),
+                               int(_field(event, "timeUnixNano", "time_unix_nano", 0)),
+                               read_attributes(event.get("attributes", [])))
+                     for event in _list(span, "events", "events", where)),
+        links=tuple(links))
+
+
+def decode(body: bytes) -> list[Span]:
+    """The spans of an OTLP/JSON export request (ids as hex strings)."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise TracingError(f"not JSON ({error})") from None
+    if not isinstance(document, dict):
+        raise TracingError("expected a JSON object with `resourceSpans`")
+    spans: list[Span] = []
+    try:
+        for r, resource_spans in enumerate(_list(document, "resourceSpans", "resource_spans",
+                                                 "")):
+            where = f"resourceSpans[{r}]"
+            resource = read_attributes((resource_spans.get("resource") or {}).get(
+                "attributes", []))
+            for s, scope_spans in enumerate(_list(resource_spans, "scopeSpans", "scope_spans",
+                                                  where)):
+                for n, span in enumerate(_list(scope_spans, "spans", "spans",
+                                               f"{where}.scopeSpans[{s}]")):
+                    spans.append(_read_span(span, resource,
+                                            f"{where}.scopeSpans[{s}].spans[{n}]"))
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise TracingError(f"not an OTLP/JSON export request ({error!r})") from None
+    return spans

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,3 +46,20 @@ def stop_stack(procs: list[subprocess.Popen[bytes]]) -> None:
         proc.terminate()
     for proc in procs:
         proc.wait()
+
+
+def cpu_seconds(procs: list[subprocess.Popen[bytes]]) -> dict[str, float]:
+    """CPU time (user + system) so far of the endpoint (the first process), the workers, and
+    the workers' execution environments."""
+    totals = {"endpoint": 0.0, "workers": 0.0, "environments": 0.0}
+    for index, proc in enumerate(procs):
+        try:
+            process = psutil.Process(proc.pid)
+            times = process.cpu_times()
+            totals["endpoint" if index == 0 else "workers"] += times.user + times.system
+            for child in process.children(recursive=True):
+                times = child.cpu_times()
+                totals["environments"] += times.user + times.system
+        except psutil.Error:
+            continue
+    return totals

@@ -26,7 +26,7 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import start_stack, stop_stack  # noqa: E402
+from benchmarks.harness import cpu_seconds, start_stack, stop_stack  # noqa: E402
 from orchestrator.dispatch import Dispatcher  # noqa: E402
 from orchestrator.invocation import InvocationRequest  # noqa: E402
 from orchestrator.redis_server import EmbeddedRedis  # noqa: E402
@@ -34,7 +34,9 @@ from orchestrator.registry import Registry  # noqa: E402
 from tracing.spans import Span, SpanKind  # noqa: E402
 
 
-def throughput(url: str, work: Path, port: int, tasks: int, tracing: bool) -> float:
+def throughput(url: str, work: Path, port: int, tasks: int,
+               tracing: bool) -> tuple[float, dict[str, float]]:
+    """Invocations a second, and CPU microseconds per invocation by process role."""
     procs = start_stack(url, work / f"data-{port}", port,
                         env=None if tracing else {"OTEL_SDK_DISABLED": "true"})
     try:
@@ -60,12 +62,17 @@ def throughput(url: str, work: Path, port: int, tasks: int, tracing: bool) -> fl
         while done() < 50:
             time.sleep(0.01)
         before = done()
+        cpu_before = cpu_seconds(procs)
         started = time.perf_counter()
         for _ in range(tasks):
             dispatcher.send(InvocationRequest(function=function))
         while done() - before < tasks:
             time.sleep(0.005)
-        return tasks / (time.perf_counter() - started)
+        rate = tasks / (time.perf_counter() - started)
+        time.sleep(1.0)  # the last spans are exported and stored
+        cpu_after = cpu_seconds(procs)
+        return rate, {role: (cpu_after[role] - cpu_before[role]) / tasks * 1e6
+                      for role in cpu_after}
     finally:
         stop_stack(procs)
 
@@ -180,8 +187,8 @@ def main() -> None:
     server = EmbeddedRedis(work / "redis")
     url = server.start()
     try:
-        off = throughput(url, work, 4575, args.tasks, tracing=False)
-        on = throughput(url, work, 4576, args.tasks, tracing=True)
+        off, off_cpu = throughput(url, work, 4575, args.tasks, tracing=False)
+        on, on_cpu = throughput(url, work, 4576, args.tasks, tracing=True)
         ingest = ingest_rate(url, work, 4577)
         store = store_figures(work)
     finally:
@@ -191,6 +198,13 @@ def main() -> None:
     print(f"tracing off (OTEL_SDK_DISABLED)      {off:8.0f} invocations/s")
     print(f"tracing on                           {on:8.0f} invocations/s   "
           f"lost {(1 - on / off) * 100:.1f}% (goal <= 10%)")
+    print("CPU per invocation, us             off       on    tracing's share")
+    for role in off_cpu:
+        print(f"  {role:<30} {off_cpu[role]:8.0f} {on_cpu[role]:8.0f}   "
+              f"{on_cpu[role] - off_cpu[role]:+8.0f}")
+    total_off, total_on = sum(off_cpu.values()), sum(on_cpu.values())
+    print(f"  {'all':<30} {total_off:8.0f} {total_on:8.0f}   {total_on - total_off:+8.0f} "
+          f"({(total_on / total_off - 1) * 100:.1f}% more CPU)")
     print(f"receiver ingest, OTLP/protobuf HTTP  {ingest:8.0f} spans/s")
     print(f"store insert                         {store['insert']:8.0f} spans/s")
     print(f"map statistics folded (background)   {store['fold']:8.0f} spans/s")

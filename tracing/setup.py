@@ -28,24 +28,9 @@ EXPORT_TIMEOUT_MS = 2_000
 
 
 class XRayIdGenerator(IdGenerator):
-    """Trace ids whose first 4 bytes are the epoch seconds, as X-Ray requires.
-
-    A span id can be chosen before its span exists: the environment is told its parent span
-    id when the invocation starts, and the span is recorded, with exact times, after it ends
-    (`use_next(span_id)` right before starting it)."""
-
-    def __init__(self) -> None:
-        self._reserved = threading.local()
-
-    def use_next(self, span_id: int) -> None:
-        """The next span this thread starts gets `span_id`."""
-        self._reserved.span_id = span_id
+    """Trace ids whose first 4 bytes are the epoch seconds, as X-Ray requires."""
 
     def generate_span_id(self) -> int:
-        span_id = getattr(self._reserved, "span_id", None)
-        if span_id is not None:
-            self._reserved.span_id = None
-            return int(span_id)
         return random.getrandbits(64) or 1
 
     def generate_trace_id(self) -> int:

@@ -15,7 +15,8 @@ from orchestrator.dead_letters import DeadLetters
 from orchestrator.dispatch import Dispatcher
 from orchestrator.registry import Registry
 from orchestrator.settings import get_settings
-from tracing.setup import XRayIdGenerator, configure_tracing
+from tracing.recorder import SpanRecorder
+from tracing.setup import configure_tracing
 from workers.celery_app import INVOKE_TASK, app
 from workers.code_cache import CodeCache
 from workers.housekeeping import Housekeeping
@@ -49,10 +50,7 @@ class WorkerRuntime:
         self.tracing = configure_tracing("ripple-worker", settings)
         traced = []
         if self.tracing is not None:
-            provider, _ = self.tracing
-            ids = provider.id_generator
-            assert isinstance(ids, XRayIdGenerator)
-            traced.append(Tracing(provider.get_tracer("ripple.worker"), ids))
+            traced.append(Tracing(SpanRecorder(self.tracing[0], "ripple.worker")))
         self.invoker = Invoker(self.redis, self.pool, [
             *traced,
             Records(settings),

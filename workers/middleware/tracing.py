@@ -1,9 +1,10 @@
 """Spans around an invocation: the `AWS::Lambda` service (queue wait, attempt, throttle) and
 the `AWS::Lambda::Function` handler with its Initialization, Invocation and Overhead parts.
 
-Spans are recorded after the fact with exact times; only the Invocation span's id is chosen up
-front, because the environment's `_X_AMZN_TRACE_ID` must name it as the parent of whatever the
-handler calls. Tracing never fails an invocation: errors are logged and the invocation goes on.
+Spans are recorded after the fact with exact times (`SpanRecorder`); only the Invocation span's
+id is chosen up front, because the environment's `_X_AMZN_TRACE_ID` must name it as the parent
+of whatever the handler calls. Tracing never fails an invocation: errors are logged and the
+invocation goes on.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ import random
 import time
 from typing import Any
 
-from opentelemetry import trace
-from opentelemetry.trace import Link, SpanKind, Status, StatusCode
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
 
-from tracing.hops import remote_parent, span_context
+from tracing.hops import span_context
 from tracing.propagation import TraceContext, from_xray
-from tracing.setup import XRayIdGenerator
+from tracing.recorder import SAMPLED, UNSET, SpanRecorder
 from workers.middleware import InvocationContext, Middleware, Throttled
 
 log = logging.getLogger("ripple.tracing")
@@ -26,9 +26,8 @@ TRIGGERS = {"s3": "datasource", "dynamodb": "datasource", "http": "http"}
 
 
 class Tracing(Middleware):
-    def __init__(self, tracer: trace.Tracer, ids: XRayIdGenerator) -> None:
-        self.tracer = tracer
-        self.ids = ids
+    def __init__(self, recorder: SpanRecorder) -> None:
+        self.recorder = recorder
 
     def before_invoke(self, ctx: InvocationContext) -> None:
         try:
@@ -60,43 +59,43 @@ class Tracing(Middleware):
         enqueued = int(request.enqueued * 1e9)
         links = [Link(span_context(linked)) for linked in filter(None, map(from_xray,
                                                                             request.links))]
-        service = self.tracer.start_span(
-            function.name, remote_parent(parent), kind=SpanKind.CONSUMER,
-            links=links, start_time=min(enqueued, started), attributes={
-                "faas.name": function.name, "messaging.system": "ripple",
-                "messaging.operation.type": "process", "ripple.lambda.attempt": request.attempt,
-                "ripple.lambda.queue_ms": round((started - enqueued) / 1e6, 3),
-                "ripple.lambda.throttled": isinstance(ctx.skipped, Throttled)})
-        if ctx.skipped is not None:
+        record = self.recorder.record
+        service: dict[str, Any] = {
+            "faas.name": function.name, "messaging.system": "ripple",
+            "messaging.operation.type": "process", "ripple.lambda.attempt": request.attempt,
+            "ripple.lambda.queue_ms": round((started - enqueued) / 1e6, 3),
+            "ripple.lambda.throttled": isinstance(ctx.skipped, Throttled)}
+        service_start = min(enqueued, started)
+        if ctx.skipped is not None or outcome is None:
             if isinstance(ctx.skipped, Throttled):
-                service.set_attribute("http.response.status_code", 429)
-            service.set_attribute("ripple.skipped", ctx.skipped.reason)
-            service.end(ended)
-            return
-        if outcome is None:
-            service.end(ended)
+                service["http.response.status_code"] = 429
+            if ctx.skipped is not None:
+                service["ripple.skipped"] = ctx.skipped.reason
+            record(function.name, span_context(parent), service_start, ended,
+                   kind=SpanKind.CONSUMER, attributes=service, links=links)
             return
         attributes: dict[str, Any] = {
             "faas.name": function.name, "faas.invocation_id": request.request_id,
             "faas.coldstart": ctx.cold, "faas.trigger": TRIGGERS.get(request.trigger, "other"),
             "faas.max_memory": function.memory * 1048576, "cloud.resource_id": function.arn,
             "ripple.memory_used_mb": outcome.max_memory_mb, "ripple.trigger": request.trigger}
-        handler = self.tracer.start_span(function.name, trace.set_span_in_context(service),
-                                         kind=SpanKind.SERVER, start_time=started,
-                                         attributes=attributes)
+        status = UNSET
         if not outcome.ok:
-            handler.set_attribute("ripple.error_type", outcome.error_type or "Unhandled")
-            handler.set_status(Status(StatusCode.ERROR, outcome.error_type))
-        inside = trace.set_span_in_context(handler)
-        invocation_ns = int(outcome.duration_ms * 1e6)
-        invocation_start = ended - invocation_ns
+            attributes["ripple.error_type"] = outcome.error_type or "Unhandled"
+            status = Status(StatusCode.ERROR, outcome.error_type)
+        # Children first: each span's end is known before its parent's.
+        service_id, handler_id = self.recorder.new_span_id(), self.recorder.new_span_id()
+        service_context = SpanContext(int(parent.trace_id, 16), service_id, False, SAMPLED)
+        handler_context = SpanContext(service_context.trace_id, handler_id, False, SAMPLED)
+        invocation_start = ended - int(outcome.duration_ms * 1e6)
         if outcome.init_ms is not None:
-            init_ns = int(outcome.init_ms * 1e6)
-            self.tracer.start_span("Initialization", inside, start_time=invocation_start - init_ns
-                                   ).end(invocation_start)
-        self.ids.use_next(ctx.extras["invocation_span"])  # type: ignore[arg-type]
-        self.tracer.start_span("Invocation", inside, start_time=invocation_start).end(ended)
-        overhead = self.tracer.start_span("Overhead", inside, start_time=ended)
-        overhead.end(time.time_ns())
-        handler.end(time.time_ns())
-        service.end(time.time_ns())
+            record("Initialization", handler_context,
+                   invocation_start - int(outcome.init_ms * 1e6), invocation_start)
+        record("Invocation", handler_context, invocation_start, ended,
+               span_id=ctx.extras["invocation_span"])  # type: ignore[arg-type]
+        finished = time.time_ns()
+        record("Overhead", handler_context, ended, finished)
+        record(function.name, service_context, started, finished, kind=SpanKind.SERVER,
+               attributes=attributes, status=status, span_id=handler_id)
+        record(function.name, span_context(parent), service_start, finished,
+               kind=SpanKind.CONSUMER, attributes=service, links=links, span_id=service_id)

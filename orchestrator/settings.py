@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     env_idle_seconds: float = 300.0
     max_environments: int = 64
     worker_concurrency: int = 4
+    # Fork environments from a pre-imported template process (false: `python -m awslambdaric`).
+    env_template: bool = True
 
     # Tracing: raw OTLP is also forwarded here when set (Jaeger, Tempo, an OTel Collector).
     otlp_forward: str | None = None

@@ -1,10 +1,12 @@
 """Spans for the AWS calls that reach the endpoint (Lambda, S3, DynamoDB), as plain ASGI.
 
-A call that arrives with trace context (`traceparent`, or the `X-Amzn-Trace-Id` that botocore
-adds inside a Lambda environment) gets the caller's CLIENT span, recorded here on its behalf,
-then the endpoint's SERVER span. While the service handles the call, `INBOUND` holds the
-context under that SERVER span, so whatever the call triggers (a notification, an async
-invoke, a stream record) continues the same trace — and carries its Lineage.
+A caller that records its own CLIENT span (an instrumented client, such as boto3 inside an
+environment with OpenTelemetry) names it in `traceparent`, and the endpoint's SERVER span hangs
+under it. A caller that only sent `X-Amzn-Trace-Id` (botocore's recursion-detection header, from
+an environment without OpenTelemetry) gets its CLIENT span recorded here on its behalf first.
+While the service handles the call, `INBOUND` holds the context under that SERVER span, so
+whatever the call triggers (a notification, an async invoke, a stream record) continues the
+same trace — and carries its Lineage.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestrator.services import service_of
 from tracing.hops import INBOUND, remote_parent
-from tracing.propagation import TraceContext, from_headers
+from tracing.propagation import TraceContext, from_headers, from_traceparent
 
 LAMBDA_PREFIX = "/2015-03-31/functions/"
 
@@ -120,9 +122,10 @@ class TracingMiddleware:
         name = f"{attributes['rpc.service']}.{attributes['rpc.method']}"
         started = time.time_ns()
         parent = remote_parent(caller) if caller else None
+        on_behalf = caller is not None and from_traceparent(headers.get("traceparent", "")) is None
         client = (self.tracer.start_span(name, parent, kind=SpanKind.CLIENT,
                                          start_time=started, attributes=attributes)
-                  if caller else None)
+                  if on_behalf else None)
         server = self.tracer.start_span(
             name, trace.set_span_in_context(client) if client else parent,
             kind=SpanKind.SERVER, start_time=started, attributes=attributes)

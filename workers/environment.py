@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
 import sys
 import time
 import uuid
@@ -19,9 +18,11 @@ from pathlib import Path
 from orchestrator.functions import FunctionConfig
 from orchestrator.settings import Settings
 from workers.runtime_api import API_PREFIX, RuntimeApiServer, RuntimeRequest
+from workers.template import SandboxProcess, launch
 
 INIT_TIMEOUT_SECONDS = 10.0
 MEMORY_CHECK_SECONDS = 0.02
+STOP_GRACE_SECONDS = 3.0  # an idle environment's last spans leave within the export timeout
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 
@@ -96,17 +97,9 @@ class Environment:
         self.invocations = 0
         self.last_used = time.monotonic()
         env = sandbox_environment(function, code_dir, self._server.address, settings, self.id)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "awslambdaric", function.handler],
-            cwd=code_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        assert self.process.stdout is not None
-        self._stdout = self.process.stdout.fileno()
+        self.process: SandboxProcess = launch(function.handler, code_dir, env,
+                                              settings.env_template)
+        self._stdout = self.process.stdout
         os.set_blocking(self._stdout, False)
         self._server.add_reader(self._stdout, self._read_output)
 
@@ -182,7 +175,7 @@ class Environment:
                 if request.path.endswith("/init/error"):
                     request.respond(202, b'{"status":"OK"}')
                     error_type = request.headers.get("lambda-runtime-function-error-type")
-                    self.process.wait(timeout=5)
+                    self.process.wait(5)
                     self.stop()
                     return Outcome("", request.body or lambda_error("Runtime.Unknown", "init"),
                                    error_type or "Runtime.Unknown",
@@ -193,7 +186,7 @@ class Environment:
                     request.respond(404, b'{"errorMessage":"unknown path"}')
             if self._next is None and not self.alive:
                 self.stop()
-                message = f"Runtime exited with error: {_exit_reason(self.process.returncode)}"
+                message = f"Runtime exited with error: {_exit_reason(self.process.poll())}"
                 return Outcome("", lambda_error("Runtime.ExitError", message), "Runtime.ExitError",
                                output=self._output.decode("utf-8", "replace"))
         return None
@@ -228,7 +221,7 @@ class Environment:
             if not self.alive:
                 self._drain_output()
                 message = (f"RequestId: {request_id} Error: Runtime exited with error: "
-                           f"{_exit_reason(self.process.returncode)}")
+                           f"{_exit_reason(self.process.poll())}")
                 self.stop()
                 return Outcome(request_id, lambda_error("Runtime.ExitError", message),
                                "Runtime.ExitError")
@@ -277,23 +270,31 @@ class Environment:
             pass
         return 0
 
-    def stop(self) -> None:
-        """Kill the sandbox and everything it started."""
+    def request_stop(self) -> None:
+        """Ask an idle sandbox to flush its telemetry and exit; `stop` then waits for it."""
+        if not self._closed:
+            self.process.request_exit()
+
+    def stop(self, grace: float = 0.0) -> None:
+        """Kill the sandbox and everything it started, after up to `grace` seconds for a clean
+        exit (an idle environment being reaped or shut down)."""
         if self._closed:
             return
+        if grace > 0 and self.process.exits_on_request:
+            self.request_stop()
+            self.process.wait(grace)
         if self.alive:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, 9)  # and whatever the handler left running in its session
+        if self.process.wait(5) is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, 9)
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+                os.kill(self.pid, 9)
+            self.process.wait(5)
         self._drain_output()
         self._closed = True
         self._server.remove_reader(self._stdout)
         self._server.close()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+        self.process.close()
 
 
 def _error_type(body: bytes) -> str:

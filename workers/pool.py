@@ -1,4 +1,7 @@
-"""Each worker's pool of execution environments: warm reuse, idle reaping, a size cap."""
+"""Each worker's pool of execution environments: warm reuse, idle reaping, a size cap.
+
+Environments the pool retires while idle stop cleanly: each is asked to flush its telemetry and
+exit, all at once, and killed if it has not within the grace period."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import time
 from orchestrator.functions import FunctionConfig
 from orchestrator.settings import Settings
 from workers.code_cache import CodeCache
-from workers.environment import Environment
+from workers.environment import STOP_GRACE_SECONDS, Environment
 
 
 class EnvironmentPool:
@@ -33,8 +36,7 @@ class EnvironmentPool:
                 retired.append(candidate)  # an older version, or dead: never reused
             if env is not None:
                 self._busy.add(env)
-        for old in retired:
-            old.stop()
+        _stop_cleanly(retired)
         if env is not None:
             return env, False
         self._make_room()
@@ -61,8 +63,7 @@ class EnvironmentPool:
                      if env.last_used < cutoff or not env.alive]
             for env in stale:
                 self._idle[env.function.name].remove(env)
-        for env in stale:
-            env.stop()
+        _stop_cleanly(stale)
         return len(stale)
 
     def _make_room(self) -> None:
@@ -73,8 +74,7 @@ class EnvironmentPool:
             evicted = idle[:max(excess, 0)]
             for env in evicted:
                 self._idle[env.function.name].remove(env)
-        for env in evicted:
-            env.stop()
+        _stop_cleanly(evicted)
 
     def size(self) -> int:
         with self._lock:
@@ -85,5 +85,11 @@ class EnvironmentPool:
             everything = [env for envs in self._idle.values() for env in envs] + list(self._busy)
             self._idle.clear()
             self._busy.clear()
-        for env in everything:
-            env.stop()
+        _stop_cleanly(everything)
+
+
+def _stop_cleanly(envs: list[Environment]) -> None:
+    for env in envs:
+        env.request_stop()
+    for env in envs:
+        env.stop(grace=STOP_GRACE_SECONDS)

@@ -1,8 +1,13 @@
-"""Execution environments on their own: a real awslambdaric process, no Redis, no Celery."""
+"""Execution environments on their own: a real awslambdaric process, no Redis, no Celery.
+
+Every behaviour is checked on both ways an environment starts: forked from the template
+environment, and `python -m awslambdaric` (RIPPLE_ENV_TEMPLATE=false)."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +29,10 @@ def handler(event, context):
         time.sleep(event["sleep"])
     if event.get("exit"):
         os._exit(3)
+    if event.get("mb"):
+        hog = bytearray(event["mb"] * 1024 * 1024)
+        hog[::4096] = b"x" * len(hog[::4096])
+        time.sleep(0.5)
     return {"pid": os.getpid(), "request_id": context.aws_request_id,
             "remaining_ms": context.get_remaining_time_in_millis()}
 """
@@ -35,10 +44,15 @@ def code(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture(params=[True, False], ids=["template", "popen"])
+def settings(request: pytest.FixtureRequest) -> Settings:
+    return Settings(endpoint="http://127.0.0.1:4566", env_template=request.param)
+
+
 @pytest.fixture
-def environment(code: Path) -> Iterator[Environment]:
+def environment(code: Path, settings: Settings) -> Iterator[Environment]:
     function = FunctionConfig(name="env-test", handler="app.handler", code_sha256="x", timeout=1)
-    env = Environment(function, code, Settings(endpoint="http://127.0.0.1:4566"))
+    env = Environment(function, code, settings)
     yield env
     env.stop()
 
@@ -80,12 +94,40 @@ def test_runtime_exit_is_an_exit_error(environment: Environment) -> None:
     assert "exit status 3" in json.loads(outcome.payload)["errorMessage"]
 
 
-def test_missing_handler_module_is_an_import_error(code: Path) -> None:
+def test_missing_handler_module_is_an_import_error(code: Path, settings: Settings) -> None:
     function = FunctionConfig(name="f", handler="missing.handler", code_sha256="x")
-    env = Environment(function, code, Settings())
+    env = Environment(function, code, settings)
     outcome = env.invoke("req-1", b"{}")
     assert outcome.error_type == "Runtime.ImportModuleError"
+    assert "Unable to import module 'missing'" in json.loads(outcome.payload)["errorMessage"]
     assert not env.alive
+
+
+def test_memory_over_the_size_is_out_of_memory(code: Path, settings: Settings) -> None:
+    # Given a 128 MB function
+    function = FunctionConfig(name="f", handler="app.handler", code_sha256="x", memory=128)
+    env = Environment(function, code, settings)
+    try:
+        # When an invocation stays well inside it, then one allocates 400 MB
+        fine = env.invoke("req-1", b"{}")
+        hog = env.invoke("req-2", b'{"mb": 400}')
+    finally:
+        env.stop()
+    # Then the first fits (the template's shared pages included) and the second is stopped
+    assert fine.ok and 0 < fine.max_memory_mb < 128
+    assert hog.error_type == "Runtime.OutOfMemory" and not env.alive
+    assert "signal: killed" in json.loads(hog.payload)["errorMessage"]
+
+
+def test_killed_by_a_signal_is_an_exit_error(environment: Environment) -> None:
+    # Given a warm environment
+    environment.invoke("req-1", b"{}")
+    # When something kills its process while it waits for the next event
+    os.kill(environment.pid, signal.SIGKILL)
+    outcome = environment.invoke("req-2", b"{}")
+    # Then the invocation reports Lambda's exit error with the signal
+    assert outcome.error_type == "Runtime.ExitError"
+    assert "signal: killed" in json.loads(outcome.payload)["errorMessage"]
 
 
 def test_sandbox_environment_holds_lambdas_variables_and_nothing_else(code: Path,

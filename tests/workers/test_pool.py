@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from redis import Redis
 
 from orchestrator.functions import FunctionConfig
@@ -78,3 +81,53 @@ def test_the_pool_keeps_to_its_size_cap(registry: Registry, tmp_path: Path) -> N
     assert not env.alive and pool.size() == 1
     pool.checkin(other)
     pool.shutdown()
+
+
+class OtlpSink:
+    """An outside OTLP/HTTP receiver (and AWS endpoint answering 200 to anything)."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[str, str]] = []  # (service.name, span name)
+        sink = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path == "/v1/traces":
+                    request = ExportTraceServiceRequest.FromString(body)
+                    for resource_spans in request.resource_spans:
+                        service = next(attribute.value.string_value for attribute
+                                       in resource_spans.resource.attributes
+                                       if attribute.key == "service.name")
+                        sink.spans += [(service, span.name) for scope in
+                                       resource_spans.scope_spans for span in scope.spans]
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST  # noqa: N815
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_an_environment_reaped_right_after_its_invocation_still_exports_its_spans(
+        registry: Registry, tmp_path: Path) -> None:
+    # Given an environment whose handler made a boto3 call, with its span not yet exported
+    sink = OtlpSink()
+    pool = make_pool(registry, tmp_path, env_idle_seconds=0.0, endpoint=sink.url)
+    function = deployed(registry, "import boto3\ndef handler(e, c):\n"
+                                  "    boto3.client('s3').list_buckets()\n")
+    env, _ = pool.checkout(function)
+    assert env.invoke("r1", b"{}", "Root=1-5759e988-bd862e3fe1be46a994272793;"
+                                   "Parent=53995c3f42cd8ad8;Sampled=1").ok
+    pool.checkin(env)
+    # When the pool reaps it at once
+    pool.reap()
+    # Then the environment flushed its CLIENT span before it went
+    assert ("f", "S3.ListBuckets") in sink.spans
+    sink.server.shutdown()

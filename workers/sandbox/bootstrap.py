@@ -1,0 +1,90 @@
+"""Turn a child forked from the template into an execution environment.
+
+The child leaves the template's session, writes to the worker's pipe, sees only the sandbox's
+variables, starts in the function's code directory with LAMBDA_TASK_ROOT first on sys.path, gets
+OpenTelemetry unless the function turned it off, and then runs awslambdaric exactly as
+`python -m awslambdaric <handler>` would — the process exits when awslambdaric does.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+import time
+import traceback
+from typing import Any, NoReturn
+
+# awslambdaric's own dependencies load in the template; `lambda_runtime_client` (whose native
+# client reads AWS_LAMBDA_RUNTIME_API once, when it is imported) and `bootstrap` (which reads the
+# log settings) are imported by each child, after it has its own variables.
+import awslambdaric
+import awslambdaric.lambda_context  # noqa: F401
+import awslambdaric.lambda_runtime_exception  # noqa: F401
+import awslambdaric.lambda_runtime_log_utils  # noqa: F401
+import awslambdaric.lambda_runtime_marshaller  # noqa: F401
+
+from workers.sandbox import telemetry, warm
+
+
+def become_environment(request: dict[str, Any], stdout: int, lifeline: int) -> NoReturn:
+    """Never returns: the forked child runs the function until awslambdaric exits."""
+    try:
+        _isolate(request, stdout)
+        from awslambdaric import bootstrap as ric_bootstrap
+
+        warm.share_loader()
+        provider = telemetry.configure(os.environ) if telemetry.enabled(os.environ) else None
+        if provider is not None:
+            ric_bootstrap.handle_event_request = telemetry.around_invocations(
+                ric_bootstrap.handle_event_request)
+        telemetry.exit_when_closed(lifeline, provider)
+    except BaseException:
+        traceback.print_exc()
+        _exit(127)
+    _exit(_run_awslambdaric())
+
+
+def _isolate(request: dict[str, Any], stdout: int) -> None:
+    os.setsid()
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(stdout, 1)
+    os.dup2(stdout, 2)
+    os.close(null)
+    os.close(stdout)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    time.tzset()
+    code_dir = request["cwd"]
+    os.chdir(code_dir)
+    # `python -m` from the code directory puts it first; the template's own directory goes.
+    sys.path[:] = [code_dir, *(entry for entry in sys.path[1:] if entry != code_dir)]
+    sys.argv = [os.path.join(os.path.dirname(awslambdaric.__file__), "__main__.py"),
+                request["handler"]]
+
+
+def _run_awslambdaric() -> int:
+    """awslambdaric's main, with the exit status the interpreter would give it."""
+    import awslambdaric.__main__
+
+    try:
+        awslambdaric.__main__.main(sys.argv)
+    except SystemExit as stop:
+        if stop.code is None or isinstance(stop.code, int):
+            return stop.code or 0
+        print(stop.code, file=sys.stderr)
+        return 1
+    except BaseException:
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+def _exit(code: int) -> NoReturn:
+    try:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        os._exit(code)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracing.graph import Edges, Nodes, Request, Stats, render, requests
 from tracing.nodes import Node
+from tracing.spans import Span
 
 if TYPE_CHECKING:
     from tracing.store import SpanStore
@@ -34,6 +35,7 @@ QUIET_SECONDS = 1.0
 UNRESOLVED_SECONDS = 10.0  # how long a trace waits for the spans its links name
 FOLD_EVERY_SECONDS = 0.5
 FOLD_CHUNK = 500  # traces read and counted at a time
+MAX_HELD_SPANS = 200_000  # spans kept in memory until their traces are counted
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS map_stats (
@@ -61,17 +63,15 @@ def _key(request: Request) -> Key:
     return request.span.start_ns // 1_000_000_000, _node_key(request.node), target
 
 
-def _share(found: Iterable[Request]) -> dict[Key, Stats]:
-    """One trace's requests, counted by second, node and edge."""
-    share: dict[Key, Stats] = {}
+def _count(found: Iterable[Request], into: dict[Key, Stats]) -> None:
+    """Add requests to statistics by second, node and edge."""
     for request in found:
         key = _key(request)
-        stats = share.get(key)
+        stats = into.get(key)
         if stats is None:
-            stats = share[key] = Stats()
+            stats = into[key] = Stats()
         stats.add(request.outcome, request.span, request.end_ns)
         stats.link = stats.link or request.link
-    return share
 
 
 @dataclass
@@ -84,12 +84,22 @@ class _Unresolved:
     share: dict[Key, Stats]
 
 
+@dataclass
+class _Pending:
+    """A trace with spans not counted yet: those spans, while memory allows (else None)."""
+
+    touched: float
+    watermark: int  # its spans stored since have rowids above this
+    spans: list[Span] | None
+
+
 class MapRollup:
     """Folds a store's traces into `map_stats` and answers service maps from it."""
 
     def __init__(self, store: SpanStore) -> None:
         self.store = store
-        self._pending: dict[str, tuple[float, int]] = {}  # trace → (last touched, watermark)
+        self._pending: dict[str, _Pending] = {}
+        self._held = 0  # spans held in `_pending`
         self._pending_lock = threading.Lock()
         self._unresolved: dict[str, _Unresolved] = {}
         self._fold_lock = threading.Lock()
@@ -98,14 +108,22 @@ class MapRollup:
 
     # bookkeeping, called by the store --------------------------------------------------------
 
-    def touched(self, trace_ids: Iterable[str], watermark: int) -> None:
-        """Spans of these traces were stored with rowids above `watermark`."""
+    def touched(self, spans: Iterable[Span], watermark: int) -> None:
+        """These spans were stored, with rowids above `watermark`."""
         now = time.monotonic()
         with self._pending_lock:
-            for trace_id in trace_ids:
-                found = self._pending.get(trace_id)
-                self._pending[trace_id] = (now, watermark if found is None
-                                           else min(found[1], watermark))
+            for span in spans:
+                pending = self._pending.get(span.trace_id)
+                if pending is None:
+                    pending = self._pending[span.trace_id] = _Pending(now, watermark, [])
+                pending.touched = now
+                if pending.spans is not None:
+                    if self._held < MAX_HELD_SPANS:
+                        pending.spans.append(span)
+                        self._held += 1
+                    else:  # read it back from the store when it is folded
+                        self._held -= len(pending.spans)
+                        pending.spans = None
         if self._thread is None:
             self._start()
 
@@ -142,37 +160,44 @@ class MapRollup:
         with self._fold_lock:
             now = time.monotonic()
             with self._pending_lock:
-                due = {trace_id: watermark for trace_id, (touched, watermark)
-                       in self._pending.items() if now - touched >= quiet_for}
-                for trace_id in due:
+                due = {trace_id: pending for trace_id, pending in self._pending.items()
+                       if now - pending.touched >= quiet_for}
+                for trace_id, pending in due.items():
                     del self._pending[trace_id]
+                    self._held -= len(pending.spans or ())
             for trace_id, unresolved in list(self._unresolved.items()):
                 if now - unresolved.since > UNRESOLVED_SECONDS:
                     del self._unresolved[trace_id]  # the linked spans never came
                 elif trace_id not in due and len(self.store.spans_by_key(
                         unresolved.wanted)) > unresolved.found:
-                    due[trace_id] = 0
+                    due[trace_id] = _Pending(now, 0, None)
             ids = list(due)
             for offset in range(0, len(ids), FOLD_CHUNK):
                 self._fold({trace_id: due[trace_id]
                             for trace_id in ids[offset:offset + FOLD_CHUNK]})
             return len(due)
 
-    def _fold(self, watermarks: dict[str, int]) -> None:
+    def _fold(self, due: dict[str, _Pending]) -> None:
         delta: dict[Key, Stats] = {}
-        for trace_id, trace in self.store.traces_with_rowids(watermarks).items():
+        for trace_id, trace in self._traces(due).items():
             spans = [span for _, span in trace]
             # The spans other traces' links point to (a batch's records) are context only.
             wanted = {(link.trace_id, link.span_id) for span in spans for link in span.links
                       if link.trace_id != trace_id}
             context = self.store.spans_by_key(wanted)
-            share = _share(requests(spans + context, trace_id))
             earlier = self._unresolved.pop(trace_id, None)
+            first = min(rowid for rowid, _ in trace) > due[trace_id].watermark  # never counted
+            if earlier is None and first and len(context) == len(wanted):
+                _count(requests(spans + context, trace_id), delta)  # the common case
+                continue
+            share: dict[Key, Stats] = {}
+            _count(requests(spans + context, trace_id), share)
             if earlier is not None:
                 old = earlier.share
             else:
-                before = [span for rowid, span in trace if rowid <= watermarks[trace_id]]
-                old = _share(requests(before + context, trace_id)) if before else {}
+                before = [span for rowid, span in trace if rowid <= due[trace_id].watermark]
+                old = {}
+                _count(requests(before + context, trace_id), old)
             if len(context) < len(wanted):  # count again once the records' spans arrive
                 since = earlier.since if earlier else time.monotonic()
                 self._unresolved[trace_id] = _Unresolved(since, wanted, len(context), share)
@@ -181,6 +206,24 @@ class MapRollup:
             for key, stats in old.items():
                 delta.setdefault(key, Stats()).merge(stats, -1)
         self._apply(delta)
+
+    def _traces(self, due: dict[str, _Pending]) -> dict[str, list[tuple[int, Span]]]:
+        """Each due trace's spans with their rowids: from memory when every stored span of
+        the trace is one held since it was touched (rowids then only need to be above the
+        watermark), else from the store."""
+        rowids = self.store.rowids(due)
+        found: dict[str, list[tuple[int, Span]]] = {}
+        unread = []
+        for trace_id, pending in due.items():
+            stored = rowids.get(trace_id, [])
+            held = pending.spans
+            if (held is not None and len({span.span_id for span in held}) == len(stored)
+                    and all(rowid > pending.watermark for rowid in stored)):
+                found[trace_id] = [(pending.watermark + 1, span) for span in held]
+            else:
+                unread.append(trace_id)
+        found.update(self.store.traces_with_rowids(unread))
+        return found
 
     def _apply(self, delta: dict[Key, Stats]) -> None:
         changed = [(key, stats) for key, stats in delta.items()

@@ -218,7 +218,7 @@ class SpanStore:
             due = self._added_since_retention >= min(RETENTION_EVERY,
                                                      max(1, self.max_spans // 10))
         if added:
-            self.map.touched({span.trace_id for span in spans}, watermark)
+            self.map.touched(spans, watermark)
         if due:
             self.enforce_retention()
         return added
@@ -324,6 +324,19 @@ class SpanStore:
                 spans = self._decode([row[1:] for row in rows], self._connection())
             for (rowid, *_), span in zip(rows, spans, strict=True):
                 found.setdefault(span.trace_id, []).append((rowid, span))
+        return found
+
+    def rowids(self, trace_ids: Iterable[str]) -> dict[str, list[int]]:
+        """The rowids of each trace's stored spans (read from the index alone)."""
+        found: dict[str, list[int]] = {}
+        keys = [_trace_key(trace_id) for trace_id in trace_ids]
+        for offset in range(0, len(keys), IN_CHUNK):
+            chunk = keys[offset:offset + IN_CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for key, rowid in self._connection().execute(
+                    f"SELECT trace_id, rowid FROM spans INDEXED BY spans_trace "
+                    f"WHERE trace_id IN ({marks})", chunk):
+                found.setdefault(key.hex(), []).append(rowid)
         return found
 
     def spans_by_key(self, keys: Iterable[tuple[str, str]]) -> list[Span]:

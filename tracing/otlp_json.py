@@ -93,7 +93,7 @@ def _field(document: Mapping[str, Any], camel: str, snake: str, default: Any = N
 
 
 def _list(document: Any, camel: str, snake: str, where: str) -> list[Any]:
-    if not isinstance(document, Mapping):
+    if not isinstance(document, dict):
         raise TracingError("expected an object", where)
     found = _field(document, camel, snake, [])
     if not isinstance(found, list):
@@ -101,17 +101,18 @@ def _list(document: Any, camel: str, snake: str, where: str) -> list[Any]:
     return found
 
 
+_SCALARS = {"stringValue": str, "string_value": str, "boolValue": bool, "bool_value": bool,
+            "bytesValue": str, "bytes_value": str, "intValue": int, "int_value": int,
+            "doubleValue": float, "double_value": float}
+
+
 def _read_value(value: Any) -> Any:
-    if not isinstance(value, Mapping) or not value:
+    if not isinstance(value, dict) or not value:
         return None
     (kind, content), *_ = value.items()
-    if kind in ("stringValue", "string_value", "boolValue", "bool_value", "bytesValue",
-                "bytes_value"):
-        return content
-    if kind in ("intValue", "int_value"):
-        return int(content)
-    if kind in ("doubleValue", "double_value"):
-        return float(content)
+    scalar = _SCALARS.get(kind)
+    if scalar is not None:
+        return scalar(content)
     if kind in ("arrayValue", "array_value"):
         return [_read_value(item) for item in content.get("values", [])]
     if kind in ("kvlistValue", "kvlist_value"):
@@ -123,7 +124,13 @@ def read_attributes(pairs: Any) -> dict[str, Any]:
     """OTLP/JSON key-value pairs as a plain dict."""
     if not isinstance(pairs, list):
         raise TypeError("attributes must be a list")
-    return {pair["key"]: _read_value(pair.get("value")) for pair in pairs}
+    found = {}
+    for pair in pairs:
+        value = pair.get("value")
+        # The common case first: one string, as every exporter writes most attributes.
+        text = value.get("stringValue") if type(value) is dict and len(value) == 1 else None
+        found[pair["key"]] = text if type(text) is str else _read_value(value)
+    return found
 
 
 def _id(document: Mapping[str, Any], camel: str, snake: str, size: int, where: str,
@@ -154,7 +161,7 @@ def _enum(value: Any, names: Mapping[str, Any], kinds: type[SpanKind] | type[Sta
 
 
 def _read_span(span: Any, resource: dict[str, Any], where: str) -> Span:
-    if not isinstance(span, Mapping):
+    if not isinstance(span, dict):
         raise TracingError("expected a span object", where)
     status = span.get("status") or {}
     links = []

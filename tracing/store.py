@@ -80,8 +80,8 @@ def node_of(span: Span) -> str | None:
     return str(service) if service else None
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+# One encoder for every row: json.dumps builds a new one per call when given options.
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
 
 
 def _rest(span: Span) -> str:

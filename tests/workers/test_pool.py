@@ -10,7 +10,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from redis import Redis
 
 from orchestrator.functions import FunctionConfig
@@ -18,6 +17,7 @@ from orchestrator.packaging import code_sha256
 from orchestrator.redis_server import EmbeddedRedis
 from orchestrator.registry import Registry
 from orchestrator.settings import Settings
+from tracing.receiver import DECODERS
 from workers.code_cache import CodeCache
 from workers.pool import EnvironmentPool
 
@@ -94,13 +94,9 @@ class OtlpSink:
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if self.path == "/v1/traces":
-                    request = ExportTraceServiceRequest.FromString(body)
-                    for resource_spans in request.resource_spans:
-                        service = next(attribute.value.string_value for attribute
-                                       in resource_spans.resource.attributes
-                                       if attribute.key == "service.name")
-                        sink.spans += [(service, span.name) for scope in
-                                       resource_spans.scope_spans for span in scope.spans]
+                    decode = DECODERS[self.headers.get("Content-Type", "")]
+                    sink.spans += [(span.resource["service.name"], span.name)
+                                   for span in decode(body)]
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

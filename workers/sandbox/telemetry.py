@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from opentelemetry import context, trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -33,7 +32,7 @@ from tracing.setup import (
     QUEUE_SIZE,
     CountingExporter,
     XRayIdGenerator,
-    traces_endpoint,
+    span_exporter,
 )
 
 # Spans leave this often; the last ones are flushed when the environment is closed.
@@ -73,8 +72,7 @@ def configure(environ: Mapping[str, str]) -> TracerProvider:
         importlib.reload(opentelemetry.propagate)
     settings = Settings.model_construct(endpoint=environ.get("AWS_ENDPOINT_URL", ""))
     provider = TracerProvider(resource=resource(environ), id_generator=XRayIdGenerator())
-    exporter = CountingExporter(OTLPSpanExporter(endpoint=traces_endpoint(settings),
-                                                 timeout=EXPORT_TIMEOUT_MS / 1000))
+    exporter = CountingExporter(span_exporter(settings))
     provider.add_span_processor(BatchSpanProcessor(
         exporter, max_queue_size=QUEUE_SIZE, schedule_delay_millis=EXPORT_DELAY_MS,
         max_export_batch_size=2_048, export_timeout_millis=EXPORT_TIMEOUT_MS))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+import signal
+import socket
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
 import uvicorn
@@ -17,6 +20,8 @@ from starlette.types import ASGIApp
 from orchestrator.api import control, lambda_api
 from orchestrator.api.auth import TokenGuard
 from orchestrator.api.aws_errors import aws_error_handler
+from orchestrator.apigateway import app as stage_app
+from orchestrator.apigateway.server import StageStatus, bind_stage, client_host
 from orchestrator.concurrency import ConcurrencyLimiter
 from orchestrator.dispatch import Dispatcher
 from orchestrator.errors import AwsError
@@ -42,9 +47,11 @@ def service_apps(redis: Redis, settings: Settings) -> dict[str, ASGIApp]:
     return apps
 
 
-def create_app(settings: Settings | None = None) -> ASGIApp:
+def create_app(settings: Settings | None = None,
+               stage: StageStatus | None = None) -> ASGIApp:
     """The whole endpoint: token guard, then the service a request's signature names, else
-    ripple's own FastAPI app (Lambda's API, the control API, health)."""
+    ripple's own FastAPI app (Lambda's API, the control API, health). `stage` says where the
+    API Gateway stage serving alongside it listens (for the status API)."""
     settings = settings or get_settings()
     if not settings.redis_url:
         raise SystemExit("REDIS_URL is not set: start the endpoint through `ripple up`, "
@@ -62,6 +69,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                                           socket_timeout=None)
         dispatcher = Dispatcher(redis)
         app.state.settings = settings
+        app.state.apigateway = stage or StageStatus(None, "not served alongside this endpoint")
         app.state.registry = Registry(redis)
         app.state.async_redis = async_redis
         app.state.invoke = InvokeService(
@@ -107,15 +115,48 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     return TokenGuard(TracingMiddleware(ServiceRouter(app, services)), token=settings.token)
 
 
+class _Server(uvicorn.Server):
+    """A uvicorn server that leaves signals to `serve_together`."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve_together(servers: list[tuple[uvicorn.Server, list[socket.socket] | None]]
+                         ) -> None:
+    """Run servers in one event loop until SIGINT or SIGTERM stops them all."""
+    loop = asyncio.get_running_loop()
+
+    def stop() -> None:
+        for server, _ in servers:
+            server.should_exit = True
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop)
+    await asyncio.gather(*(server.serve(sockets) for server, sockets in servers))
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description="ripple's endpoint")
+    parser = argparse.ArgumentParser(description="ripple's endpoint and API Gateway stage")
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
+    parser.add_argument("--api-port", type=int, help="the stage's port; 0 turns it off")
     args = parser.parse_args()
-    settings = get_settings().with_overrides(host=args.host, port=args.port)
+    settings = get_settings().with_overrides(host=args.host, port=args.port,
+                                             api_port=args.api_port)
     tracing = configure_tracing("ripple-endpoint", settings)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="warning", access_log=False)
+    stage_socket, stage = bind_stage(settings)
+    endpoint = uvicorn.Config(create_app(settings, stage), host=settings.host,
+                              port=settings.port, log_level="warning", access_log=False)
+    servers: list[tuple[uvicorn.Server, list[socket.socket] | None]] = [
+        (_Server(endpoint), None)]
+    if stage_socket is not None:
+        app = stage_app.create_app(settings, client_host(settings.host), settings.api_port)
+        servers.append((_Server(uvicorn.Config(app, log_level="warning", access_log=False)),
+                        [stage_socket]))
+    with asyncio.Runner(loop_factory=endpoint.get_loop_factory()) as runner:
+        runner.run(serve_together(servers))
     if tracing is not None:
         tracing[0].shutdown()
 

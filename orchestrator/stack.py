@@ -1,4 +1,5 @@
-"""`ripple up`: Redis (embedded unless REDIS_URL is set), the endpoint and workers, supervised."""
+"""`ripple up`: Redis (embedded unless REDIS_URL is set), the endpoint (with the API Gateway
+stage alongside it) and workers, supervised."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ class Stack:
         self.supervisor.add(ChildSpec(
             "endpoint",
             [python, "-m", "orchestrator.endpoint", "--host", self.settings.host,
-             "--port", str(self.settings.port)],
+             "--port", str(self.settings.port), "--api-port", str(self.settings.api_port)],
             env=env, log_path=self._log("endpoint")))
         for index in range(1, self.workers + 1):
             self.supervisor.add(ChildSpec(

@@ -46,6 +46,7 @@ class Ripple:
     data_dir: Path
     process: subprocess.Popen[bytes]
     log: Path
+    stage_url: str = ""  # the API Gateway stage ("" when started with --api-port 0)
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         answer = httpx.request(method, self.url + path, timeout=30, **kwargs)
@@ -70,13 +71,17 @@ class Ripple:
 def start_ripple(data_dir: Path, *args: str, **env: str) -> Ripple:
     port = free_port()
     log = data_dir / "up.log"
+    if "--api-port" not in args:  # never the default 3000: stacks run side by side
+        args = (*args, "--api-port", str(free_port()))
+    api_port = args[args.index("--api-port") + 1]
     with log.open("wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "orchestrator.cli", "up", "--port", str(port),
              "--data-dir", str(data_dir), *args],
             env=clean_environment(RIPPLE_CLOCK_SPEED=CLOCK_SPEED, **env),
             stdout=output, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
-    ripple = Ripple(f"http://127.0.0.1:{port}", data_dir, process, log)
+    ripple = Ripple(f"http://127.0.0.1:{port}", data_dir, process, log,
+                    f"http://127.0.0.1:{api_port}" if api_port != "0" else "")
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:

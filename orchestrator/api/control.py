@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ValidationError
 
 from orchestrator import keys
+from orchestrator.apigateway.routes import RouteTable
 from orchestrator.dead_letters import DeadLetters
 from orchestrator.functions import FunctionConfig
 from orchestrator.registry import Registry
@@ -177,13 +178,16 @@ def live_workers(registry: Registry) -> list[str]:
 def status(request: Request) -> dict[str, Any]:
     registry = _registry(request)
     redis = registry.redis
+    functions = registry.all()
     return {
         "workers": live_workers(registry),
-        "functions": len(registry.all()),
+        "functions": len(functions),
         "queued": {queue: int(redis.llen(queue)) for queue in (keys.QUEUE_SYNC, keys.QUEUE_ASYNC)},
         "delayed": int(redis.zcard(keys.DELAYED)),
         "dead_letters": int(redis.zcard(keys.DEAD_LETTER_ORDER)),
         "redis_url": request.app.state.settings.redis_url,
+        "apigateway": {**request.app.state.apigateway.describe(),
+                       "routes": RouteTable.of(functions).describe()},
     }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,7 +25,7 @@ def up(
     workers: Annotated[str, typer.Option(help="worker processes, or auto (one per core)")] = "1",
     port: Annotated[int | None, typer.Option(help="endpoint port (default 4566)")] = None,
     api_port: Annotated[int | None, typer.Option(
-        help="API Gateway stage port (reserved: the stage is not built yet)")] = None,
+        help="API Gateway stage port (default 3000; 0 turns the stage off)")] = None,
     host: Annotated[str | None, typer.Option(help="address to bind (default 127.0.0.1)")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="where Redis, code and traces live")] = None,
     concurrency: Annotated[int | None, typer.Option(help="invocations at once per worker")] = None,
@@ -45,12 +45,25 @@ def up(
         redis = "embedded Redis" if stack.redis else "Redis at REDIS_URL"
         out.print(f"[green]ripple is up[/] at {stack.endpoint} ({redis}, "
                   f"{stack.workers} worker(s), data in {settings.data_dir}). Ctrl-C stops.")
+        print_stage(Endpoint(stack.endpoint).json("GET", "/_ripple/api/status")["apigateway"])
         stack.wait()
     except RippleError as error:
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(1) from None
     finally:
         stack.stop()
+
+
+def print_stage(stage: dict[str, Any]) -> None:
+    """The API Gateway stage's URL (or why there is none) and its routes."""
+    if not stage["url"]:
+        out.print(f"API Gateway stage: off, {stage['reason']}")
+        return
+    routes = stage["routes"]
+    out.print(f"API Gateway stage at {stage['url']} ({len(routes)} route(s))")
+    for route in routes:
+        out.print(f"  {route['route']:<32} -> {route['function']} "
+                  f"(payload {route['payload_format']})", highlight=False)
 
 
 @app.command()
@@ -89,3 +102,5 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
     out.print(f"workers: {len(answer['workers'])}  functions: {answer['functions']}  "
               f"queued: {answer['queued']}  delayed: {answer['delayed']}  "
               f"dead letters: {answer['dead_letters']}")
+    if "apigateway" in answer:
+        print_stage(answer["apigateway"])

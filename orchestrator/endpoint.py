@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from opentelemetry import trace
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from starlette.types import ASGIApp
@@ -31,9 +32,10 @@ from orchestrator.services import ServiceRouter
 from orchestrator.settings import Settings, get_settings
 from tracing import api as trace_api
 from tracing import receiver, xray_api
+from tracing.exporter import StoreExporter
 from tracing.forward import Forwarder
 from tracing.middleware import TracingMiddleware
-from tracing.setup import configure_tracing
+from tracing.setup import configure_tracing, exporter_configured
 from tracing.store import SpanStore
 
 
@@ -47,18 +49,24 @@ def service_apps(redis: Redis, settings: Settings) -> dict[str, ASGIApp]:
     return apps
 
 
-def create_app(settings: Settings | None = None,
-               stage: StageStatus | None = None) -> ASGIApp:
+def open_store(settings: Settings) -> SpanStore:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SpanStore(settings.data_dir / "traces.db", settings.trace_retention_spans,
+                     settings.trace_retention_hours)
+
+
+def create_app(settings: Settings | None = None, stage: StageStatus | None = None,
+               store: SpanStore | None = None, forwarder: Forwarder | None = None) -> ASGIApp:
     """The whole endpoint: token guard, then the service a request's signature names, else
     ripple's own FastAPI app (Lambda's API, the control API, health). `stage` says where the
-    API Gateway stage serving alongside it listens (for the status API)."""
+    API Gateway stage serving alongside it listens (for the status API); the span store and
+    the OTLP forwarder are made here unless given."""
     settings = settings or get_settings()
     if not settings.redis_url:
         raise SystemExit("REDIS_URL is not set: start the endpoint through `ripple up`, "
                          "or point REDIS_URL at a Redis 6.2+ server")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = SpanStore(settings.data_dir / "traces.db", settings.trace_retention_spans,
-                      settings.trace_retention_hours)
+    store = store or open_store(settings)
+    forwarder = forwarder or Forwarder.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,10 +84,13 @@ def create_app(settings: Settings | None = None,
             redis, async_redis, dispatcher, ConcurrencyLimiter(redis, settings.account_concurrency)
         )
         app.state.span_store = store
-        app.state.otlp_forwarder = Forwarder.from_settings(settings)
+        app.state.otlp_forwarder = forwarder
         follower = asyncio.create_task(app.state.invoke.functions.follow_changes(async_redis))
         yield
         follower.cancel()
+        flush = getattr(trace.get_tracer_provider(), "force_flush", None)
+        if flush is not None:  # the endpoint's own last spans, into the store before it closes
+            flush()
         if app.state.otlp_forwarder is not None:
             app.state.otlp_forwarder.close()
         store.close()
@@ -145,9 +156,12 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings().with_overrides(host=args.host, port=args.port,
                                              api_port=args.api_port)
-    tracing = configure_tracing("ripple-endpoint", settings)
+    store, forwarder = open_store(settings), Forwarder.from_settings(settings)
+    # The endpoint's own spans go straight into its store, unless OTEL_* send them elsewhere.
+    own = None if exporter_configured() else StoreExporter(store, forwarder)
+    tracing = configure_tracing("ripple-endpoint", settings, own)
     stage_socket, stage = bind_stage(settings)
-    endpoint = uvicorn.Config(create_app(settings, stage), host=settings.host,
+    endpoint = uvicorn.Config(create_app(settings, stage, store, forwarder), host=settings.host,
                               port=settings.port, log_level="warning", access_log=False)
     servers: list[tuple[uvicorn.Server, list[socket.socket] | None]] = [
         (_Server(endpoint), None)]

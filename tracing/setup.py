@@ -94,16 +94,24 @@ def span_exporter(settings: Settings) -> SpanExporter:
     return OTLPSpanExporter(endpoint=endpoint, timeout=EXPORT_TIMEOUT_MS / 1000)
 
 
-def configure_tracing(service_name: str,
-                      settings: Settings) -> tuple[TracerProvider, CountingExporter] | None:
-    """Install a tracer provider for this process; None when OTEL_SDK_DISABLED is true."""
+def exporter_configured() -> bool:
+    """Whether the standard variables send spans somewhere of their own choosing."""
+    return any(os.environ.get(name) for name in ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                                                  "OTEL_EXPORTER_OTLP_ENDPOINT"))
+
+
+def configure_tracing(service_name: str, settings: Settings,
+                      exporter: SpanExporter | None = None
+                      ) -> tuple[TracerProvider, CountingExporter] | None:
+    """Install a tracer provider for this process, exporting through `exporter` or else
+    `span_exporter(settings)`; None when OTEL_SDK_DISABLED is true."""
     if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
         return None
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
     provider = TracerProvider(resource=resource, id_generator=XRayIdGenerator())
-    exporter = CountingExporter(span_exporter(settings))
+    counting = CountingExporter(exporter or span_exporter(settings))
     provider.add_span_processor(BatchSpanProcessor(
-        exporter, max_queue_size=QUEUE_SIZE, schedule_delay_millis=500,
+        counting, max_queue_size=QUEUE_SIZE, schedule_delay_millis=500,
         max_export_batch_size=2_048, export_timeout_millis=EXPORT_TIMEOUT_MS))
     trace.set_tracer_provider(provider)
-    return provider, exporter
+    return provider, counting

@@ -183,29 +183,33 @@ def store_figures(work: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="off/on pairs, interleaved (this kind of VM drifts)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ripple-bench-"))
     server = EmbeddedRedis(work / "redis")
     url = server.start()
     try:
-        off, off_cpu = throughput(url, work, 4575, args.tasks, tracing=False)
-        on, on_cpu = throughput(url, work, 4576, args.tasks, tracing=True)
-        ingest = ingest_rate(url, work, 4577)
+        rounds = [(throughput(url, work, 4575 + 2 * index, args.tasks, tracing=False),
+                   throughput(url, work, 4576 + 2 * index, args.tasks, tracing=True))
+                  for index in range(args.rounds)]
+        ingest = ingest_rate(url, work, 4599)
         store = store_figures(work)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
     print("\n## Tracing (2 workers, async no-op, queued directly)")
-    print(f"tracing off (OTEL_SDK_DISABLED)      {off:8.0f} invocations/s")
-    print(f"tracing on                           {on:8.0f} invocations/s   "
-          f"lost {(1 - on / off) * 100:.1f}% (goal <= 10%)")
-    print("CPU per invocation, us             off       on    tracing's share")
-    for role in off_cpu:
-        print(f"  {role:<30} {off_cpu[role]:8.0f} {on_cpu[role]:8.0f}   "
-              f"{on_cpu[role] - off_cpu[role]:+8.0f}")
-    total_off, total_on = sum(off_cpu.values()), sum(on_cpu.values())
-    print(f"  {'all':<30} {total_off:8.0f} {total_on:8.0f}   {total_on - total_off:+8.0f} "
-          f"({(total_on / total_off - 1) * 100:.1f}% more CPU)")
+    print("round   off inv/s   on inv/s    lost   CPU us/inv off -> on (endpoint, workers, "
+          "environments)")
+    for number, ((off, off_cpu), (on, on_cpu)) in enumerate(rounds, 1):
+        print(f"{number:5}  {off:10.0f} {on:10.0f}  {(1 - on / off) * 100:5.1f}%   "
+              f"{sum(off_cpu.values()):5.0f} -> {sum(on_cpu.values()):5.0f} ("
+              + ", ".join(f"{on_cpu[role] - off_cpu[role]:+.0f}" for role in off_cpu) + ")")
+    losses = sorted(1 - on / off for (off, _), (on, _) in rounds)
+    extra = sorted(sum(on_cpu.values()) / sum(off_cpu.values()) - 1
+                   for (_, off_cpu), (_, on_cpu) in rounds)
+    print(f"median: throughput lost {losses[len(losses) // 2] * 100:.1f}% (goal <= 10%), "
+          f"CPU per invocation +{extra[len(extra) // 2] * 100:.1f}%")
     print(f"receiver ingest, OTLP/protobuf HTTP  {ingest:8.0f} spans/s")
     print(f"store insert                         {store['insert']:8.0f} spans/s")
     print(f"map statistics folded (background)   {store['fold']:8.0f} spans/s")

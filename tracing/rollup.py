@@ -14,7 +14,6 @@ touches, so its edges are exact to the second.
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
@@ -23,7 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from tracing.graph import Edges, Nodes, Request, Stats, render, requests
+from tracing.memory import collector_paused
 from tracing.nodes import Node
 from tracing.spans import Span
 
@@ -172,9 +174,10 @@ class MapRollup:
                         unresolved.wanted)) > unresolved.found:
                     due[trace_id] = _Pending(now, 0, None)
             ids = list(due)
-            for offset in range(0, len(ids), FOLD_CHUNK):
-                self._fold({trace_id: due[trace_id]
-                            for trace_id in ids[offset:offset + FOLD_CHUNK]})
+            with collector_paused():
+                for offset in range(0, len(ids), FOLD_CHUNK):
+                    self._fold({trace_id: due[trace_id]
+                                for trace_id in ids[offset:offset + FOLD_CHUNK]})
             return len(due)
 
     def _fold(self, due: dict[str, _Pending]) -> None:
@@ -236,7 +239,7 @@ class MapRollup:
                     "SELECT body FROM map_stats WHERE second = ? AND source = ? AND target = ?",
                     (second, source, target)).fetchone()
                 if row is not None:
-                    stored = Stats.from_json(json.loads(row[0]))
+                    stored = Stats.from_json(orjson.loads(row[0]))
                     stored.merge(stats)
                     stats = stored
                 stats.drop_negative()  # a share whose rows retention already dropped
@@ -246,7 +249,7 @@ class MapRollup:
                     continue
                 connection.execute("INSERT OR REPLACE INTO map_stats VALUES (?, ?, ?, ?)",
                                    (second, source, target,
-                                    json.dumps(stats.to_json(), separators=(",", ":"))))
+                                    orjson.dumps(stats.to_json()).decode()))
 
     # reading ------------------------------------------------------------------------------
 
@@ -259,7 +262,7 @@ class MapRollup:
         for source, target, body in self.store.read(
                 "SELECT source, target, body FROM map_stats WHERE second BETWEEN ? AND ?",
                 (int(start), int(end))):
-            stats = Stats.from_json(json.loads(body))
+            stats = Stats.from_json(orjson.loads(body))
             if target:
                 found = edges.setdefault((_node(source), _node(target)), Stats())
             else:

@@ -12,8 +12,6 @@ inserts, always deleting the spans that started first.
 from __future__ import annotations
 
 import contextlib
-import gc
-import json
 import sqlite3
 import threading
 import time
@@ -21,7 +19,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from tracing.errors import TracingError
+from tracing.memory import collector_paused
 from tracing.rollup import SCHEMA as MAP_SCHEMA
 from tracing.rollup import MapRollup
 from tracing.spans import Span, SpanEvent, SpanKind, SpanLink, StatusCode
@@ -80,8 +81,8 @@ def node_of(span: Span) -> str | None:
     return str(service) if service else None
 
 
-# One encoder for every row: json.dumps builds a new one per call when given options.
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, default=str).decode()
 
 
 def _rest(span: Span) -> str:
@@ -108,19 +109,6 @@ def _trace_key(trace_id: str) -> bytes:
     if len(key) != 16:
         raise TracingError(f"expected 32 hex digits, got {trace_id!r}", "trace_id")
     return key
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many acyclic objects: otherwise
-    it runs full collections over the growing result (a third of the time of a large read)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class SpanStore:
@@ -320,7 +308,7 @@ class SpanStore:
                 "ORDER BY start_ns", chunk).fetchall()
             if not rows:
                 continue
-            with _collector_paused():
+            with collector_paused():
                 spans = self._decode([row[1:] for row in rows], self._connection())
             for (rowid, *_), span in zip(rows, spans, strict=True):
                 found.setdefault(span.trace_id, []).append((rowid, span))
@@ -363,12 +351,12 @@ class SpanStore:
         rows: list[Row] = connection.execute(query, parameters).fetchall()
         if not rows:
             return []
-        with _collector_paused():
+        with collector_paused():
             return self._decode(rows, connection)
 
     def _decode(self, rows: list[Row], connection: sqlite3.Connection) -> list[Span]:
-        # One JSON document for all rows: json.loads' per-call overhead dominates small rows.
-        extras = json.loads("[" + ",".join(row[10] for row in rows) + "]")
+        # One JSON document for all rows: a per-call overhead dominates small rows.
+        extras = orjson.loads("[" + ",".join(row[10] for row in rows) + "]")
         shared = {key: self._shared_document(key, connection)
                   for key in {row[8] for row in rows} | {row[9] for row in rows}}
         empty: tuple[()] = ()
@@ -388,5 +376,5 @@ class SpanStore:
                                      (shared_id,)).fetchone()
             if row is None:
                 raise TracingError(f"shared document {shared_id} is missing", str(self.path))
-            found = self._shared[shared_id] = json.loads(row[0])
+            found = self._shared[shared_id] = orjson.loads(row[0])
         return found

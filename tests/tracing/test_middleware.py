@@ -37,8 +37,13 @@ def call_and_trace(ripple: Ripple, deploy: Deploy, lambda_client: Any,
 
     def spans() -> dict[str, Span] | None:
         found = {span.span_id: span for span in store.trace(context.trace_id)}
-        complete = any(span.kind == SpanKind.SERVER and span.name == "S3.ListObjectsV2"
-                       for span in found.values()) and context.parent_id in found
+        servers = [span for span in found.values()
+                   if span.kind == SpanKind.SERVER and span.name == "S3.ListObjectsV2"]
+        # Each process exports on its own schedule: wait for the call's server span, its
+        # caller's span, the invocation and the handler around it.
+        invocation = found.get(context.parent_id)
+        complete = (servers and all(server.parent_span_id in found for server in servers)
+                    and invocation is not None and invocation.parent_span_id in found)
         return found if complete else None
 
     try:

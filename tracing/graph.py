@@ -104,7 +104,7 @@ class Stats:
         return {"StartTime": (self.start_ns or 0) / NS, "EndTime": self.end_ns / NS}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Request:
     """One request counted on a node (`target` None) or on the edge `node` → `target`."""
 

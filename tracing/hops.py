@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from contextvars import ContextVar
+from dataclasses import replace
 from urllib.parse import unquote
 
 from opentelemetry import trace
@@ -29,10 +30,39 @@ INBOUND: ContextVar[TraceContext | None] = ContextVar("ripple_inbound_trace", de
 _tracer = trace.get_tracer("ripple.dispatch")
 
 
+SAMPLED, NOT_SAMPLED = TraceFlags(TraceFlags.SAMPLED), TraceFlags(TraceFlags.DEFAULT)
+
+
 def span_context(context: TraceContext) -> SpanContext:
     """The OTel span context of `context`'s parent span (from another process)."""
     return SpanContext(int(context.trace_id, 16), int(context.parent_id, 16), is_remote=True,
-                       trace_flags=TraceFlags(TraceFlags.SAMPLED))
+                       trace_flags=SAMPLED if context.sampled else NOT_SAMPLED)
+
+
+def new_trace() -> TraceContext:
+    """A new trace, sampled as this process's sampler says for a root (OTEL_TRACES_SAMPLER;
+    every trace by default). Later hops follow the decision (`Sampled=` travels along)."""
+    context = TraceContext.new()
+    sampler = getattr(trace.get_tracer_provider(), "sampler", None)
+    if sampler is None:
+        return context
+    try:
+        decision = sampler.should_sample(None, int(context.trace_id, 16), "root").decision
+    except Exception:  # tracing never fails its caller
+        return context
+    return replace(context, sampled=decision.is_sampled())
+
+
+def own_context(span: trace.Span, caller: TraceContext | None) -> TraceContext:
+    """The context the next hop continues under `span`: the caller's trace (and lineage),
+    else a new trace rooted at `span` (sampled as `span` was)."""
+    own = span.get_span_context()
+    if not own.is_valid:
+        return caller or new_trace()
+    if caller is not None:
+        return caller.child(f"{own.span_id:016x}")
+    return TraceContext(f"{own.trace_id:032x}", f"{own.span_id:016x}",
+                        sampled=own.trace_flags.sampled)
 
 
 def remote_parent(context: TraceContext) -> trace.Context:
@@ -47,7 +77,7 @@ def caller_context(header: str = "") -> TraceContext:
         found = from_xray(unquote(header))
         if found is not None:
             return found
-    return INBOUND.get() or TraceContext.new()
+    return INBOUND.get() or new_trace()
 
 
 def dispatch_context(function_name: str, function_arn: str, header: str = "",

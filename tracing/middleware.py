@@ -21,8 +21,8 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestrator.services import service_of
-from tracing.hops import INBOUND, remote_parent
-from tracing.propagation import TraceContext, from_headers, from_traceparent
+from tracing.hops import INBOUND, own_context, remote_parent
+from tracing.propagation import from_headers, from_traceparent
 
 LAMBDA_PREFIX = "/2015-03-31/functions/"
 
@@ -129,11 +129,7 @@ class TracingMiddleware:
         server = self.tracer.start_span(
             name, trace.set_span_in_context(client) if client else parent,
             kind=SpanKind.SERVER, start_time=started, attributes=attributes)
-        own = server.get_span_context()
-        base = caller or TraceContext.new()
-        inbound = base.child(f"{own.span_id:016x}") if own.is_valid else base
-        if not caller and own.is_valid:
-            inbound = TraceContext(f"{own.trace_id:032x}", f"{own.span_id:016x}")
+        inbound = own_context(server, caller)
         status = {"code": 500}
 
         async def send_status(message: Message) -> None:

@@ -18,8 +18,8 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from orchestrator.apigateway.routes import RouteMatch
 from orchestrator.events.apigateway import HttpRequest
-from tracing.hops import INBOUND, remote_parent
-from tracing.propagation import TraceContext, from_headers
+from tracing.hops import INBOUND, new_trace, own_context, remote_parent
+from tracing.propagation import from_headers
 
 log = logging.getLogger("ripple.apigateway")
 _tracer = trace.get_tracer("ripple.apigateway")
@@ -36,7 +36,7 @@ class StageSpan:
         self.stage = stage
         self.address = address
         self.span: Span | None = None
-        self.context = TraceContext.new()
+        self.context = new_trace()
         self._token: Any = None
 
     @property
@@ -66,12 +66,7 @@ class StageSpan:
         try:
             self.span = _tracer.start_span(name, remote_parent(caller) if caller else None,
                                            kind=SpanKind.SERVER, attributes=attributes)
-            own = self.span.get_span_context()
-            if own.is_valid:
-                base = caller or TraceContext(f"{own.trace_id:032x}", f"{own.span_id:016x}")
-                self.context = base.child(f"{own.span_id:016x}")
-            elif caller is not None:
-                self.context = caller
+            self.context = own_context(self.span, caller)
         except Exception:  # tracing never fails a request
             log.warning("could not start the stage span", exc_info=True)
         self._token = INBOUND.set(self.context)

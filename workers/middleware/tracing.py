@@ -16,7 +16,7 @@ from typing import Any
 
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
 
-from tracing.hops import span_context
+from tracing.hops import new_trace, span_context
 from tracing.propagation import TraceContext, from_xray
 from tracing.recorder import SAMPLED, UNSET, SpanRecorder
 from workers.middleware import InvocationContext, Middleware, Throttled
@@ -31,10 +31,11 @@ class Tracing(Middleware):
 
     def before_invoke(self, ctx: InvocationContext) -> None:
         try:
-            parent = from_xray(ctx.request.trace_header) or TraceContext.new()
+            parent = from_xray(ctx.request.trace_header) or new_trace()
             invocation_id = random.getrandbits(64) or 1
-            ctx.extras.update(trace=parent, invocation_span=invocation_id,
-                              started_ns=time.time_ns())
+            if parent.sampled:  # an unsampled trace records nothing, here or downstream
+                ctx.extras.update(trace=parent, invocation_span=invocation_id,
+                                  started_ns=time.time_ns())
             ctx.runtime_trace_header = parent.child(f"{invocation_id:016x}").to_xray()
         except Exception:
             log.exception("could not prepare the invocation's trace context")

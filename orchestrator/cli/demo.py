@@ -29,6 +29,8 @@ out = Console()
 def demo(
     once: Annotated[bool, typer.Option("--once", help="exit when the demo is done")] = False,
     port: Annotated[int | None, typer.Option(help="endpoint port (default 4566)")] = None,
+    api_port: Annotated[int | None, typer.Option(
+        help="API Gateway stage port (default 3000, 0: none)")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="where Redis and code live")] = None,
     workers: Annotated[int, typer.Option(help="worker processes")] = 2,
 ) -> None:
@@ -38,7 +40,7 @@ def demo(
                   "installed with `pip install -e .`")
         raise typer.Exit(2)
     settings = get_settings()
-    overrides: dict[str, Any] = {"port": port, "data_dir": data_dir}
+    overrides: dict[str, Any] = {"port": port, "api_port": api_port, "data_dir": data_dir}
     if "RIPPLE_CLOCK_SPEED" not in os.environ:
         overrides["clock_speed"] = DEMO_CLOCK_SPEED
     settings = settings.with_overrides(**overrides)
@@ -56,6 +58,11 @@ def demo(
         run_scenario(endpoint)
         run_orders(endpoint)
         run_backup(endpoint)
+        stage = endpoint.json("GET", "/_ripple/api/status")["apigateway"]
+        if stage.get("url"):
+            run_http(stage["url"])
+        else:
+            out.print(f"\n[bold]5. HTTP[/]: skipped, no API Gateway stage ({stage.get('reason')})")
         out.print("\n[bold]Where to look next[/] (in another terminal):\n"
                   f"  export RIPPLE_ENDPOINT={stack.endpoint}\n"
                   "  ripple functions            # counters per function\n"
@@ -63,6 +70,8 @@ def demo(
                   "  ripple invoke fanout --payload '{\"count\": 3}'\n"
                   "  ripple dlq ls               # events that failed every attempt\n"
                   "  ripple ddb scan totals      # the stream pipeline's output\n"
+                  + (f"  curl {stage['url']}/work/7    # the API Gateway stage\n"
+                     if stage.get("url") else "") +
                   "  ripple s3 ls backup         # what the notification pipeline copied\n"
                   "  ripple traces               # every chain as a trace\n"
                   "  ripple map --out map.svg    # the service map as a picture\n"
@@ -150,6 +159,18 @@ def run_backup(endpoint: Endpoint) -> None:
     out.print(f"  backup now holds: {_wait(copied, 'the backups')}")
     logs = endpoint.json("GET", "/_ripple/api/functions/backup/logs", params={"limit": 2})
     _print_reports("".join(entry["text"] for entry in logs["entries"]))
+
+
+def run_http(stage: str) -> None:
+    import httpx
+
+    out.print("\n[bold]5. HTTP[/]: GET /work/7 through the API Gateway stage runs work "
+              "synchronously with an HTTP API event")
+    answer = httpx.get(f"{stage}/work/7", timeout=30)
+    out.print(f"  {answer.status_code} {answer.headers.get('content-type')}  {answer.text}  "
+              f"(x-amzn-RequestId {answer.headers.get('x-amzn-requestid')})", highlight=False)
+    if answer.status_code != 200:
+        raise RippleError(f"the stage answered {answer.status_code}: {answer.text}")
 
 
 def _counters(endpoint: Endpoint, name: str) -> dict[str, int]:

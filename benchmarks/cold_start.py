@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import percentile  # noqa: E402
+from benchmarks.harness import percentile, warm_latencies  # noqa: E402
 from orchestrator.functions import FunctionConfig  # noqa: E402
 from orchestrator.settings import Settings  # noqa: E402
 from workers.environment import Environment  # noqa: E402
@@ -46,19 +46,6 @@ def cold_start(code: Path, settings: Settings, environment: dict[str, str]) -> t
         return outcome.init_ms, outcome.max_memory_mb
     finally:
         env.stop()
-
-
-def warm_invokes(code: Path, settings: Settings, count: int) -> list[float]:
-    function = FunctionConfig(name="warm", handler="app.handler", code_sha256="x")
-    env = Environment(function, code, settings)
-    env.invoke("first", b"{}")
-    latencies = []
-    for index in range(count):
-        begun = time.perf_counter()
-        env.invoke(f"w{index}", b"{}")
-        latencies.append((time.perf_counter() - begun) * 1000)
-    env.stop()
-    return latencies
 
 
 def main() -> None:
@@ -95,7 +82,7 @@ def main() -> None:
               f"{memory['popen']:11d} / {memory['template']:3d} MB")
     print(f"\nwarm no-op invoke through the Runtime API, {args.warm} invokes")
     for path, settings in PATHS.items():
-        latencies = warm_invokes(work / "trivial", settings, args.warm)
+        latencies = warm_latencies(work / "trivial", settings, args.warm)
         print(f"{path:10} p50 {percentile(latencies, 0.5):.3f} ms, "
               f"p99 {percentile(latencies, 0.99):.3f} ms")
     shared_template().stop()

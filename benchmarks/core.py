@@ -31,7 +31,7 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import percentile, start_stack, stop_stack  # noqa: E402
+from benchmarks.harness import percentile, start_stack, stop_stack, warm_latencies  # noqa: E402
 from orchestrator.functions import FunctionConfig  # noqa: E402
 from orchestrator.redis_server import EmbeddedRedis  # noqa: E402
 from orchestrator.settings import Settings  # noqa: E402
@@ -185,19 +185,6 @@ def ripple_sync_latency(endpoint: str, count: int) -> list[float]:
     return latencies
 
 
-def bare_handler_latency(work: Path, count: int) -> list[float]:
-    function = FunctionConfig(name="noop", handler="app.handler", code_sha256="x")
-    env = Environment(function, work / "noop", Settings())
-    env.invoke("warm", b"{}")
-    latencies = []
-    for index in range(count):
-        begun = time.perf_counter()
-        env.invoke(f"r{index}", b"{}")
-        latencies.append((time.perf_counter() - begun) * 1000)
-    env.stop()
-    return latencies
-
-
 def cold_starts(work: Path, count: int) -> tuple[list[float], list[float]]:
     function = FunctionConfig(name="noop", handler="app.handler", code_sha256="x")
     ready, bare = [], []
@@ -242,7 +229,7 @@ def main() -> None:
             sync = ripple_sync_latency(endpoint, args.latency)
         finally:
             stop_stack(procs)
-        bare = bare_handler_latency(work, args.latency)
+        bare = warm_latencies(work / "noop", Settings(), args.latency)
         ready, spawn = cold_starts(work, 20)
     finally:
         server.stop()

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -63,3 +64,21 @@ def cpu_seconds(procs: list[subprocess.Popen[bytes]]) -> dict[str, float]:
         except psutil.Error:
             continue
     return totals
+
+
+def warm_latencies(code: Path, settings: Any, count: int) -> list[float]:
+    """Milliseconds of `count` warm invocations of `code`'s handler, straight through one
+    execution environment's Runtime API (the cost of a bare handler call)."""
+    from orchestrator.functions import FunctionConfig
+    from workers.environment import Environment
+
+    env = Environment(FunctionConfig(name="warm", handler="app.handler", code_sha256="x"),
+                      code, settings)
+    env.invoke("first", b"{}")
+    latencies = []
+    for index in range(count):
+        begun = time.perf_counter()
+        env.invoke(f"w{index}", b"{}")
+        latencies.append((time.perf_counter() - begun) * 1000)
+    env.stop()
+    return latencies

@@ -1,8 +1,8 @@
 """The span store: SQLite (WAL) at `.ripple/traces.db`, fed by the OTLP receiver and read by
 the service map, the trace summaries and the timelines.
 
-One row a span. The columns queries select on are real columns (ids as blobs, times in ns, the
-service map `node` the span names); attribute values, events and links are one JSON column,
+One row a span. The columns queries select on are real columns (ids as blobs, times in ns);
+attribute values, events and links are one JSON column,
 and what many spans repeat (a resource, a set of attribute keys) is stored once in `shared`:
 a third less disk than whole JSON, and faster to read. Spans read back share their resource
 dict, so treat it as read-only. Retention (a span count and an age) runs every few thousand
@@ -47,38 +47,18 @@ CREATE TABLE IF NOT EXISTS spans (
     start_ns INTEGER NOT NULL,
     end_ns INTEGER NOT NULL,
     status INTEGER NOT NULL,
-    node TEXT,
     resource INTEGER NOT NULL,
     attribute_keys INTEGER NOT NULL,
     rest TEXT NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS spans_trace ON spans (trace_id, span_id);
 CREATE INDEX IF NOT EXISTS spans_start ON spans (start_ns);
-CREATE INDEX IF NOT EXISTS spans_node ON spans (node, start_ns);
 """
 COLUMNS = ("trace_id, span_id, parent, name, kind, start_ns, end_ns, status, resource, "
            "attribute_keys, rest")
 Row = tuple[bytes, bytes, bytes | None, str, int, int, int, int, int, int, str]
 KINDS = tuple(SpanKind)  # by value: a tuple index is cheaper than an enum lookup per row
 STATUSES = tuple(StatusCode)
-
-
-def node_of(span: Span) -> str | None:
-    """The name of the service map node a span names, if any (see DESIGN.md: identity comes
-    from span attributes; the process's `service.name` is the last resort)."""
-    attributes = span.attributes
-    for key in ("faas.name", "aws.s3.bucket"):
-        if value := attributes.get(key):
-            return str(value)
-    tables = attributes.get("aws.dynamodb.table_names")
-    if isinstance(tables, list | tuple) and tables:
-        return str(tables[0])
-    if isinstance(tables, str) and tables:
-        return tables
-    if stage := attributes.get("ripple.apigateway.stage"):
-        return str(stage)
-    service = span.resource.get("service.name")
-    return str(service) if service else None
 
 
 def _dumps(value: Any) -> str:
@@ -189,15 +169,15 @@ class SpanStore:
                 rows.append((bytes.fromhex(span.trace_id), bytes.fromhex(span.span_id),
                              bytes.fromhex(span.parent_span_id) if span.parent_span_id else None,
                              span.name, int(span.kind), span.start_ns, span.end_ns,
-                             int(span.status), node_of(span), resource, key_set, _rest(span)))
+                             int(span.status), resource, key_set, _rest(span)))
             connection.execute("BEGIN IMMEDIATE")
             try:
                 (watermark,) = connection.execute(
                     "SELECT coalesce(max(rowid), 0) FROM spans").fetchone()
                 added = connection.executemany(
                     "INSERT OR IGNORE INTO spans (trace_id, span_id, parent, name, kind, "
-                    "start_ns, end_ns, status, node, resource, attribute_keys, rest) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows).rowcount
+                    "start_ns, end_ns, status, resource, attribute_keys, rest) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows).rowcount
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
@@ -339,12 +319,6 @@ class SpanStore:
     def read(self, query: str, parameters: Sequence[Any]) -> list[Any]:
         """Rows of a query on this thread's connection."""
         return self._connection().execute(query, parameters).fetchall()
-
-    def trace_ids_for_node(self, name: str, start: float, end: float) -> list[str]:
-        """Ids of the traces with a span of node `name` started within [start, end]."""
-        return [key.hex() for (key,) in self._connection().execute(
-            "SELECT DISTINCT trace_id FROM spans WHERE node = ? AND start_ns BETWEEN ? AND ?",
-            (name, _ns(start), _ns(end)))]
 
     def _spans(self, query: str, parameters: Sequence[Any]) -> list[Span]:
         connection = self._connection()

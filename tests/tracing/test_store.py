@@ -104,26 +104,6 @@ def test_traces_between_returns_whole_traces_latest_first(store: SpanStore) -> N
     assert list(store.traces_between(T0, T0 + 5, limit=1)) == [traces[2].trace_id]
 
 
-def test_traces_are_found_by_the_node_they_touch(store: SpanStore) -> None:
-    # Given the chain, plus an API Gateway stage span and a span named only by its process
-    pipeline = chain()
-    stage = TraceBuilder(number=3)
-    stage.span("GET /thumbs/{id}", SpanKind.SERVER, attributes={"ripple.apigateway.stage": "api"})
-    stage.span("internal", resource={"service.name": "ripple-endpoint"})
-    store.add(pipeline.spans + stage.spans)
-    everything = (T0 - 1, T0 + 10)
-
-    # When trace ids are asked for by node name, then each node finds its traces
-    first, stream = pipeline.trace.trace_id, pipeline.stream.trace_id
-    assert store.trace_ids_for_node("B", *everything) == [first]
-    assert store.trace_ids_for_node("uploads", *everything) == [first]
-    assert store.trace_ids_for_node("orders", *everything) == [first]
-    assert store.trace_ids_for_node("C", *everything) == [stream]
-    assert store.trace_ids_for_node("api", *everything) == [stage.trace_id]
-    assert stage.trace_id in store.trace_ids_for_node("ripple-endpoint", *everything)
-    assert store.trace_ids_for_node("B", T0 + 5, T0 + 10) == []
-
-
 def test_retention_drops_the_oldest_spans_beyond_the_limit(tmp_path: Path) -> None:
     # Given a store that keeps 100 spans, filled with 150 spans 150 … 1 s old
     store = SpanStore(tmp_path / "traces.db", max_spans=100, max_age_hours=1)

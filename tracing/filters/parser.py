@@ -1,71 +1,31 @@
-"""X-Ray filter expressions: `service("resize") { fault }`, `responsetime > 1 AND NOT error`,
-`annotation.k = "v"`, `edge("a", "b")`, `http.url CONTAINS "/v2/"`.
-
-`parse` reads an expression with a real grammar (lark, LALR) into a small tree of tests;
-`TraceFilter.matches` evaluates it against the `TraceFacts` of one trace. Keywords are
-case-insensitive, `NOT`/`!` binds tighter than `AND`, `AND` tighter than `OR`, and two tests
-side by side mean `AND` (`ok !partial duration < 3`), as in X-Ray.
-"""
+"""Reading an expression: the lark LALR parser, the transformer that builds and checks the
+`Test`s, and `FilterError` saying where and why an expression cannot be read."""
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
 from orchestrator.errors import RippleError
-from tracing.nodes import Node
-
-GRAMMAR = r"""
-?start: or_expr
-?or_expr: and_expr (_OR and_expr)*
-?and_expr: unary (_AND? unary)*
-?unary: _NOT unary -> negation
-      | "(" or_expr ")"
-      | test
-?test: FIELD OP value -> comparison
-     | FIELD -> flag
-     | _SERVICE "(" [selector] ")" [braces] -> service
-     | _EDGE "(" selector "," selector ")" [braces] -> edge
-braces: "{" or_expr "}"
-?selector: STRING -> name_selector
-         | _ID "(" id_arg ("," id_arg)* ")" -> id_selector
-id_arg: ID_KEY ":" STRING
-?value: STRING -> string
-      | NUMBER -> number
-      | TRUE -> true
-      | FALSE -> false
-
-_OR.3: /or\b/i | "||"
-_AND.3: /and\b/i | "&&"
-_NOT.3: /not\b/i | "!"
-_SERVICE.3: /service(?=\s*\()/i
-_EDGE.3: /edge(?=\s*\()/i
-_ID.3: /id(?=\s*\()/i
-TRUE.3: /true\b/i
-FALSE.3: /false\b/i
-ID_KEY.3: /(name|type)(?=\s*:)/i
-OP.3: "=" | "!=" | "<=" | ">=" | "<" | ">" | /contains\b/i | /beginswith\b/i | /endswith\b/i
-FIELD: /annotation\[[^\]]+\]/i | /[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_\-]+)*/
-STRING: /"(\\.|[^"\\])*"/
-NUMBER: /-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?/
-
-%ignore /\s+/
-"""
-FLAGS = frozenset({"ok", "error", "fault", "throttle", "partial"})
-NUMBERS = frozenset({"responsetime", "duration", "http.status"})
-STRINGS = frozenset({"http.url", "http.method", "http.useragent", "http.clientip", "user"})
-ORDER = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
-         ">": operator.gt, ">=": operator.ge}
-TEXT: dict[str, Callable[[str, str], bool]] = {
-    "contains": lambda value, part: part in value,
-    "beginswith": lambda value, part: value.startswith(part),
-    "endswith": lambda value, part: value.endswith(part)}
-Value = str | float | bool
+from tracing.filters.ast import (
+    ORDER,
+    TEXT,
+    AllOf,
+    AnyOf,
+    Comparison,
+    EdgeTest,
+    Flag,
+    Negation,
+    Selector,
+    ServiceTest,
+    Test,
+    TraceFilter,
+)
+from tracing.filters.facts import FLAGS, NUMBERS, STRINGS, Value
+from tracing.filters.grammar import GRAMMAR
 
 
 class FilterError(RippleError):
@@ -79,169 +39,6 @@ class FilterError(RippleError):
         super().__init__(f"invalid filter expression at column {self.position + 1}: {reason}\n"
                          f"  {expression}\n  {caret}")
 
-
-# What a filter tests ------------------------------------------------------------------------
-
-@dataclass(frozen=True, kw_only=True)
-class Facts:
-    """What keywords test: a whole trace, or one service's segment, or one edge's call."""
-
-    ok: bool = True
-    error: bool = False
-    fault: bool = False
-    throttle: bool = False
-    partial: bool = False
-    response_time: float = 0.0  # seconds
-    duration: float = 0.0  # seconds
-    http: Mapping[str, str | int] = field(default_factory=dict)  # url method status useragent
-    annotations: Mapping[str, tuple[Value, ...]] = field(default_factory=dict)  # clientip
-    users: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class ServiceFacts(Facts):
-    node: Node
-
-
-@dataclass(frozen=True, kw_only=True)
-class EdgeFacts(Facts):
-    source: Node
-    target: Node
-
-
-@dataclass(frozen=True, kw_only=True)
-class TraceFacts(Facts):
-    services: tuple[ServiceFacts, ...] = ()
-    edges: tuple[EdgeFacts, ...] = ()
-    entry_point: Node | None = None  # the node of the root segment
-    start_time: float = 0.0  # epoch seconds
-
-
-def _values(facts: Facts, name: str) -> tuple[Value, ...]:
-    if name == "responsetime":
-        return (facts.response_time,)
-    if name == "duration":
-        return (facts.duration,)
-    if name in FLAGS:
-        return (bool(getattr(facts, name)),)
-    if name == "user":
-        return facts.users
-    if name.startswith("http."):
-        found = facts.http.get(name[len("http."):])
-        return () if found is None else (found if isinstance(found, str) else float(found),)
-    return facts.annotations.get(name[len("annotation."):], ())
-
-
-def _compare(found: Value, op: str, expected: Value) -> bool:
-    if isinstance(expected, bool) or isinstance(found, bool):
-        same_type = isinstance(expected, bool) and isinstance(found, bool)
-    else:
-        same_type = isinstance(expected, str) == isinstance(found, str)
-    if not same_type:
-        return op == "!="
-    if op in TEXT:
-        return TEXT[op](str(found), str(expected))
-    return bool(ORDER[op](found, expected))
-
-
-# The expression tree ------------------------------------------------------------------------
-
-class Test:
-    """One node of a parsed expression."""
-
-    def matches(self, facts: Facts) -> bool:
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class AllOf(Test):
-    parts: tuple[Test, ...]
-
-    def matches(self, facts: Facts) -> bool:
-        return all(part.matches(facts) for part in self.parts)
-
-
-@dataclass(frozen=True)
-class AnyOf(Test):
-    parts: tuple[Test, ...]
-
-    def matches(self, facts: Facts) -> bool:
-        return any(part.matches(facts) for part in self.parts)
-
-
-@dataclass(frozen=True)
-class Negation(Test):
-    part: Test
-
-    def matches(self, facts: Facts) -> bool:
-        return not self.part.matches(facts)
-
-
-@dataclass(frozen=True)
-class Comparison(Test):
-    keyword: str
-    op: str
-    value: Value
-
-    def matches(self, facts: Facts) -> bool:
-        return any(_compare(found, self.op, self.value) for found in _values(facts, self.keyword))
-
-
-@dataclass(frozen=True)
-class Flag(Test):
-    keyword: str  # a boolean keyword, or an annotation: true when present and not false
-
-    def matches(self, facts: Facts) -> bool:
-        return any(found is not False for found in _values(facts, self.keyword))
-
-
-@dataclass(frozen=True)
-class Selector:
-    name: str | None = None
-    type: str | None = None
-
-    def accepts(self, node: Node) -> bool:
-        return self.name in (None, node.name) and self.type in (None, node.type)
-
-
-@dataclass(frozen=True)
-class ServiceTest(Test):
-    selector: Selector
-    inner: Test | None = None
-
-    def matches(self, facts: Facts) -> bool:
-        return isinstance(facts, TraceFacts) and any(
-            self.selector.accepts(service.node)
-            and (self.inner is None or self.inner.matches(service))
-            for service in facts.services)
-
-
-@dataclass(frozen=True)
-class EdgeTest(Test):
-    source: Selector
-    target: Selector
-    inner: Test | None = None
-
-    def matches(self, facts: Facts) -> bool:
-        return isinstance(facts, TraceFacts) and any(
-            self.source.accepts(edge.source) and self.target.accepts(edge.target)
-            and (self.inner is None or self.inner.matches(edge))
-            for edge in facts.edges)
-
-
-@dataclass(frozen=True)
-class TraceFilter:
-    """A parsed filter expression."""
-
-    expression: str
-    test: Test
-
-    def matches(self, summary: TraceFacts) -> bool:
-        """Whether the trace these facts describe passes the filter."""
-        return self.test.matches(summary)
-
-
-# Reading an expression ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class _Literal:

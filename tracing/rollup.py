@@ -160,29 +160,36 @@ class MapRollup:
         """Fold the pending traces quiet for at least `quiet_for` seconds, and those whose
         links found their spans since; how many."""
         with self._fold_lock:
-            now = time.monotonic()
-            with self._pending_lock:
-                due = {trace_id: pending for trace_id, pending in self._pending.items()
-                       if now - pending.touched >= quiet_for}
-                for trace_id, pending in due.items():
-                    del self._pending[trace_id]
-                    self._held -= len(pending.spans or ())
-            for trace_id, unresolved in list(self._unresolved.items()):
-                if now - unresolved.since > UNRESOLVED_SECONDS:
-                    del self._unresolved[trace_id]  # the linked spans never came
-                elif trace_id not in due and len(self.store.spans_by_key(
-                        unresolved.wanted)) > unresolved.found:
-                    due[trace_id] = _Pending(now, 0, None)
-            ids = list(due)
+            # Taking the due traces and reading them happen with no export landing between,
+            # so a trace's spans are either all in this fold's reading or touched again.
+            with self.store.write_lock:
+                now = time.monotonic()
+                with self._pending_lock:
+                    due = {trace_id: pending for trace_id, pending in self._pending.items()
+                           if now - pending.touched >= quiet_for}
+                    for trace_id, pending in due.items():
+                        del self._pending[trace_id]
+                        self._held -= len(pending.spans or ())
+                for trace_id, unresolved in list(self._unresolved.items()):
+                    if now - unresolved.since > UNRESOLVED_SECONDS:
+                        del self._unresolved[trace_id]  # the linked spans never came
+                    elif trace_id not in due and len(self.store.spans_by_key(
+                            unresolved.wanted)) > unresolved.found:
+                        due[trace_id] = _Pending(now, 0, None)
+                ids = list(due)
+                with collector_paused():
+                    chunks = [self._traces({trace_id: due[trace_id]
+                                            for trace_id in ids[offset:offset + FOLD_CHUNK]})
+                              for offset in range(0, len(ids), FOLD_CHUNK)]
             with collector_paused():
-                for offset in range(0, len(ids), FOLD_CHUNK):
-                    self._fold({trace_id: due[trace_id]
-                                for trace_id in ids[offset:offset + FOLD_CHUNK]})
+                for chunk in chunks:
+                    self._fold(chunk, due)
             return len(due)
 
-    def _fold(self, due: dict[str, _Pending]) -> None:
+    def _fold(self, traces: dict[str, list[tuple[int, Span]]],
+              due: dict[str, _Pending]) -> None:
         delta: dict[Key, Stats] = {}
-        for trace_id, trace in self._traces(due).items():
+        for trace_id, trace in traces.items():
             spans = [span for _, span in trace]
             # The spans other traces' links point to (a batch's records) are context only.
             wanted = {(link.trace_id, link.span_id) for span in spans for link in span.links

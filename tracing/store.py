@@ -185,8 +185,8 @@ class SpanStore:
             self._added_since_retention += added
             due = self._added_since_retention >= min(RETENTION_EVERY,
                                                      max(1, self.max_spans // 10))
-        if added:
-            self.map.touched(spans, watermark)
+            if added:  # under the write lock: a fold sees these spans and their touch together
+                self.map.touched(spans, watermark)
         if due:
             self.enforce_retention()
         return added
@@ -222,6 +222,11 @@ class SpanStore:
                 (oldest,) = connection.execute("SELECT min(start_ns) FROM spans").fetchone()
                 self.map.dropped_before(connection, (oldest or _ns(time.time())) // 1_000_000_000)
             return int(dropped)
+
+    @property
+    def write_lock(self) -> threading.Lock:
+        """Held while spans are added: whoever holds it sees no export half-stored."""
+        return self._write_lock
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:

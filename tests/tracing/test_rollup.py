@@ -3,6 +3,8 @@ and repeated spans counted once, windows to the second, retention, and a reopen.
 
 from __future__ import annotations
 
+import random
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -142,3 +144,32 @@ def test_counts_survive_a_reopen_even_when_closed_before_the_fold(tmp_path: Path
     # Then the map is there
     assert from_store(reopened, *EVERYTHING) == rebuilt(spans, *EVERYTHING)
     reopened.close()
+
+
+def test_exports_landing_while_the_map_folds_are_counted_once(store: SpanStore) -> None:
+    # Given 300 traces whose spans arrive in two exports each, in a shuffled order
+    traces = []
+    for number in range(1, 301):
+        trace = TraceBuilder(start=T0 + number % 7, number=number)
+        trace.function("f", None, 0.0)
+        traces.append(trace.spans)
+    exports = [spans[:2] for spans in traces] + [spans[2:] for spans in traces]
+    random.Random(4).shuffle(exports)
+    # When they are stored from one thread while another folds the map again and again
+    done = threading.Event()
+
+    def fold_continuously() -> None:
+        while not done.is_set():
+            store.map.fold()
+
+    folder = threading.Thread(target=fold_continuously)
+    folder.start()
+    try:
+        for export in exports:
+            store.add(export)
+    finally:
+        done.set()
+        folder.join()
+    # Then the map counts every request exactly once
+    everything = [span for spans in traces for span in spans]
+    assert counts(from_store(store, *EVERYTHING)) == counts(rebuilt(everything, *EVERYTHING))

@@ -15,6 +15,7 @@ from typing import Any
 from tracing.spans import Span, SpanEvent, SpanKind, SpanLink, StatusCode
 
 T0 = 1_700_000_000.0  # epoch seconds of every test trace's first span
+FOREVER = 24 * 365 * 100.0  # hours of retention: the test traces start in 2023
 WORKER = {"service.name": "ripple-worker"}  # the process: never a node's identity
 ENDPOINT = {"service.name": "ripple-endpoint"}
 

@@ -4,7 +4,6 @@ reaches a real receiver over kept-alive connections, and never raises when nobod
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
 
@@ -15,6 +14,7 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 
 from orchestrator.settings import Settings
 from tests.conftest import free_port
+from tests.tracing import FOREVER
 from tests.tracing.test_otlp import sdk_spans
 from tests.tracing.test_receiver import receiver_app, serving
 from tracing import otlp_json
@@ -24,15 +24,6 @@ from tracing.otlp import decode_protobuf
 from tracing.setup import span_exporter
 from tracing.spans import Span
 from tracing.store import SpanStore
-
-FOREVER = 24 * 365 * 100.0
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SpanStore]:
-    opened = SpanStore(tmp_path / "traces.db", max_spans=100_000, max_age_hours=FOREVER)
-    yield opened
-    opened.close()
 
 
 def test_json_says_exactly_what_protobuf_says() -> None:

@@ -29,13 +29,13 @@ from opentelemetry.trace import SpanKind as OtelKind
 from starlette.types import ASGIApp
 
 from tests.conftest import free_port, wait_for
+from tests.tracing import FOREVER
 from tests.tracing.test_otlp import spec_example
 from tracing import receiver
 from tracing.forward import Export, Forwarder
 from tracing.spans import SpanKind
 from tracing.store import SpanStore
 
-FOREVER = 24 * 365 * 100.0
 SPEC_TRACE = "5b8efff798038103d269b633813fc60c"
 
 
@@ -62,13 +62,6 @@ def receiver_app(store: SpanStore, forwarder: Forwarder | None = None) -> FastAP
     app.state.otlp_forwarder = forwarder
     app.include_router(receiver.router)
     return app
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SpanStore]:
-    opened = SpanStore(tmp_path / "traces.db", max_spans=100_000, max_age_hours=FOREVER)
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

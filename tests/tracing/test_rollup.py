@@ -6,28 +6,17 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.tracing import T0, TraceBuilder, by_name, chain, edge
+from tests.tracing import FOREVER, T0, TraceBuilder, by_name, chain, edge
 from tracing.graph import service_graph
 from tracing.nodes import FUNCTION, LAMBDA
 from tracing.spans import Span
 from tracing.store import SpanStore
 
-FOREVER = 24 * 365 * 100.0  # hours: the test traces start in 2023
 EVERYTHING = (T0 - 60, T0 + 3600)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SpanStore]:
-    opened = SpanStore(tmp_path / "traces.db", max_spans=1_000_000, max_age_hours=FOREVER)
-    yield opened
-    opened.close()
 
 
 def from_store(store: SpanStore, start: float, end: float) -> list[dict[str, Any]]:

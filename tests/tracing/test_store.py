@@ -6,24 +6,14 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.tracing import T0, TraceBuilder, chain
+from tests.tracing import FOREVER, T0, TraceBuilder, chain
 from tracing.errors import TracingError
 from tracing.spans import Span, SpanEvent, SpanKind, SpanLink, StatusCode
 from tracing.store import SpanStore
-
-FOREVER = 24 * 365 * 100.0  # hours: the test traces start in 2023
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SpanStore]:
-    opened = SpanStore(tmp_path / "traces.db", max_spans=1_000_000, max_age_hours=FOREVER)
-    yield opened
-    opened.close()
 
 
 def ordered(spans: list[Span]) -> list[Span]:
@@ -218,33 +208,22 @@ def synthetic(count: int, start: float) -> list[Span]:
     return spans
 
 
-def test_figures_insert_rate_size_and_a_100k_read(tmp_path: Path,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    # Given 100,000 spans shaped like ripple's, in batches the receiver would see
+def test_100000_spans_come_back_by_time_after_a_reopen(tmp_path: Path) -> None:
+    # Given 100,000 spans shaped like ripple's, stored in batches the receiver would see
+    # (benchmarks/tracing.py measures how fast; this checks that nothing is lost)
     start = time.time() - 600
     spans = synthetic(100_000, start)
     store = SpanStore(tmp_path / "traces.db", max_spans=2_000_000, max_age_hours=24)
-
-    # When they are stored, the file measured, and all of them read back by time
-    began = time.perf_counter()
     for offset in range(0, len(spans), 2_000):
         store.add(spans[offset:offset + 2_000])
-    insert_rate = len(spans) / (time.perf_counter() - began)
     store.close()
-    size = sum(path.stat().st_size for path in tmp_path.glob("traces.db*"))
+    # When the store is opened again and all of them are read back by time
     store = SpanStore(tmp_path / "traces.db", max_spans=2_000_000, max_age_hours=24)
-    began = time.perf_counter()
     found = store.between(start - 1, time.time())
-    read_seconds = time.perf_counter() - began
     store.close()
-
-    # Then everything came back (figures are printed, not asserted: see benchmarks/)
+    # Then everything came back, in order
     assert len(found) == len(spans)
     assert found[-1] == spans[-1]
-    with capsys.disabled():
-        print(f"\nspan store: insert {insert_rate:,.0f} spans/s, "
-              f"{size / len(spans) * 1e6 / 1e6:,.0f} MB per million spans, "
-              f"between() over 100,000 spans {read_seconds:.2f} s")
 
 
 def test_empty_and_unknown_reads_are_empty(store: SpanStore) -> None:

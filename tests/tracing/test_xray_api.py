@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -25,16 +24,8 @@ from tracing.segments import xray_trace_id
 from tracing.spans import SpanKind
 from tracing.store import SpanStore
 
-FOREVER = 24 * 365 * 100.0
 FUNCTION = "AWS::Lambda::Function"
 WINDOW = {"StartTime": T0 - 10, "EndTime": T0 + 10}
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SpanStore]:
-    opened = SpanStore(tmp_path / "traces.db", max_spans=100_000, max_age_hours=FOREVER)
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

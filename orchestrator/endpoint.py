@@ -32,11 +32,11 @@ from orchestrator.services import ServiceRouter
 from orchestrator.settings import Settings, get_settings
 from tracing import api as trace_api
 from tracing import receiver, xray_api
-from tracing.exporter import StoreExporter
 from tracing.forward import Forwarder
 from tracing.middleware import TracingMiddleware
 from tracing.setup import configure_tracing, exporter_configured
 from tracing.store import SpanStore
+from tracing.store_exporter import StoreExporter
 
 
 def service_apps(redis: Redis, settings: Settings) -> dict[str, ASGIApp]:

@@ -4,7 +4,6 @@ reaches a real receiver over kept-alive connections, and never raises when nobod
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -14,15 +13,12 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 
 from orchestrator.settings import Settings
 from tests.conftest import free_port
-from tests.tracing import FOREVER
 from tests.tracing.test_otlp import sdk_spans
 from tests.tracing.test_receiver import receiver_app, serving
 from tracing import otlp_json
-from tracing.exporter import JsonSpanExporter, StoreExporter
-from tracing.forward import Forwarder
+from tracing.exporter import JsonSpanExporter
 from tracing.otlp import decode_protobuf
 from tracing.setup import span_exporter
-from tracing.spans import Span
 from tracing.store import SpanStore
 
 
@@ -79,32 +75,3 @@ def test_json_to_ripple_protobuf_to_anyone_else(variables: dict[str, str],
         chosen = span_exporter(Settings())
     # Then ripple's own receiver gets OTLP/JSON and others the protocol they asked for
     assert type(chosen) is expected
-
-
-def test_the_endpoints_own_spans_go_straight_into_its_store(store: SpanStore,
-                                                            tmp_path: Path) -> None:
-    # Given the endpoint's store, and a forwarder to another receiver (as RIPPLE_OTLP_FORWARD)
-    elsewhere = SpanStore(tmp_path / "elsewhere.db", max_spans=100_000, max_age_hours=FOREVER)
-    with serving(receiver_app(elsewhere)) as url:
-        forwarder = Forwarder(f"{url}/v1/traces")
-        # When SDK spans are exported through the store exporter
-        finished = sdk_spans()
-        assert StoreExporter(store, forwarder).export(finished) is SpanExportResult.SUCCESS
-        forwarder.close()
-    # Then the store holds exactly what the OTLP path would have stored
-    expected = decode_protobuf(encode_spans(finished).SerializeToString())
-    stored = [span for trace_id in {span.trace_id for span in expected}
-              for span in store.trace(trace_id)]
-    assert sorted(stored, key=by_id) == sorted(expected, key=by_id)
-    # And the forwarder carried them on
-    assert elsewhere.count() == len(finished)
-    elsewhere.close()
-
-
-def by_id(span: Span) -> str:
-    return span.span_id
-
-
-def test_a_closed_store_is_a_failure_not_an_exception(store: SpanStore) -> None:
-    store.close()
-    assert StoreExporter(store).export(sdk_spans()) is SpanExportResult.FAILURE

@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.harness import percentile, warm_latencies  # noqa: E402
-from orchestrator.functions import FunctionConfig  # noqa: E402
+from orchestrator.functions.config import FunctionConfig  # noqa: E402
 from orchestrator.settings import Settings  # noqa: E402
-from workers.environment import Environment  # noqa: E402
-from workers.template import shared_template  # noqa: E402
+from workers.environments.environment import Environment  # noqa: E402
+from workers.environments.launcher import shared_template  # noqa: E402
 
 HANDLERS = {
     "trivial": "def handler(event, context):\n    return 1\n",

@@ -32,10 +32,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.harness import percentile, start_stack, stop_stack, warm_latencies  # noqa: E402
-from orchestrator.functions import FunctionConfig  # noqa: E402
-from orchestrator.redis_server import EmbeddedRedis  # noqa: E402
+from orchestrator.functions.config import FunctionConfig  # noqa: E402
+from orchestrator.process.redis_server import EmbeddedRedis  # noqa: E402
 from orchestrator.settings import Settings  # noqa: E402
-from workers.environment import Environment  # noqa: E402
+from workers.environments.environment import Environment  # noqa: E402
 
 RAW_CELERY = textwrap.dedent("""
     import os, redis
@@ -135,9 +135,9 @@ def cpu_ms(procs: list[psutil.Process], alone: psutil.Process) -> list[float]:
 
 def ripple_direct(endpoint: str, url: str, tasks: int) -> float:
     """Async invocations queued by the dispatcher itself: ripple's worker side alone."""
-    from orchestrator.dispatch import Dispatcher
-    from orchestrator.invocation import InvocationRequest
-    from orchestrator.registry import Registry
+    from orchestrator.functions.registry import Registry
+    from orchestrator.invocations.dispatch import Dispatcher
+    from orchestrator.invocations.message import InvocationRequest
 
     client = redis.Redis.from_url(url)
     function = Registry(client).get("noop")

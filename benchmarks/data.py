@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.harness import percentile, start_stack, stop_stack  # noqa: E402
-from orchestrator.redis_server import EmbeddedRedis  # noqa: E402
+from orchestrator.process.redis_server import EmbeddedRedis  # noqa: E402
 
 STAMP_HANDLER = """
 import json, time

@@ -26,7 +26,7 @@ def start_stack(url: str, data_dir: Path, port: int, workers: int = 2,
     """The endpoint on 127.0.0.1:`port` and `workers` workers, healthy, on Redis `url`."""
     environment = {**os.environ, "REDIS_URL": url, "RIPPLE_DATA_DIR": str(data_dir),
                    "RIPPLE_ENDPOINT": f"http://127.0.0.1:{port}", **(env or {})}
-    procs = [subprocess.Popen([sys.executable, "-m", "orchestrator.endpoint", "--port",
+    procs = [subprocess.Popen([sys.executable, "-m", "orchestrator.endpoint.app", "--port",
                                str(port)], env=environment, cwd=ROOT)]
     procs += [subprocess.Popen([sys.executable, "-m", "orchestrator.cli", "worker"],
                                env=environment, cwd=ROOT) for _ in range(workers)]
@@ -69,8 +69,8 @@ def cpu_seconds(procs: list[subprocess.Popen[bytes]]) -> dict[str, float]:
 def warm_latencies(code: Path, settings: Any, count: int) -> list[float]:
     """Milliseconds of `count` warm invocations of `code`'s handler, straight through one
     execution environment's Runtime API (the cost of a bare handler call)."""
-    from orchestrator.functions import FunctionConfig
-    from workers.environment import Environment
+    from orchestrator.functions.config import FunctionConfig
+    from workers.environments.environment import Environment
 
     env = Environment(FunctionConfig(name="warm", handler="app.handler", code_sha256="x"),
                       code, settings)

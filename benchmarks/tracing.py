@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.harness import cpu_seconds, start_stack, stop_stack  # noqa: E402
-from orchestrator.dispatch import Dispatcher  # noqa: E402
-from orchestrator.invocation import InvocationRequest  # noqa: E402
-from orchestrator.redis_server import EmbeddedRedis  # noqa: E402
-from orchestrator.registry import Registry  # noqa: E402
+from orchestrator.functions.registry import Registry  # noqa: E402
+from orchestrator.invocations.dispatch import Dispatcher  # noqa: E402
+from orchestrator.invocations.message import InvocationRequest  # noqa: E402
+from orchestrator.process.redis_server import EmbeddedRedis  # noqa: E402
 from tracing.spans import Span, SpanKind  # noqa: E402
 
 
@@ -152,9 +152,9 @@ def ingest_rate(url: str, work: Path, port: int) -> float:
 
 
 def store_figures(work: Path) -> dict[str, float]:
+    from orchestrator.endpoint.xray_api import get_service_graph
     from tracing.graph import service_graph
-    from tracing.store import SpanStore
-    from tracing.xray_api import get_service_graph
+    from tracing.store.database import SpanStore
 
     start = time.time() - 600
     spans = synthetic_spans(100_000, start)

@@ -18,7 +18,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
 from orchestrator.settings import Settings
-from tracing.exporter import JsonSpanExporter
+from tracing.export.http_json import JsonSpanExporter
 
 log = logging.getLogger("ripple.tracing")
 # A burst of invocations must not overflow the queue (the SDK's default of 2,048 drops a third

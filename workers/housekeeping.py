@@ -10,8 +10,8 @@ import time
 from redis import Redis
 
 from orchestrator import keys
-from orchestrator.dispatch import Dispatcher
-from workers.pool import EnvironmentPool
+from orchestrator.invocations.dispatch import Dispatcher
+from workers.environments.pool import EnvironmentPool
 
 log = logging.getLogger("ripple.worker")
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from redis import Redis
 
-from orchestrator.invocation import InvocationRequest
-from workers.environment import Outcome, lambda_error
+from orchestrator.invocations.message import InvocationRequest
+from workers.environments.environment import Outcome, lambda_error
+from workers.environments.pool import EnvironmentPool
 from workers.middleware import InvocationContext, InvocationSkipped, Middleware
-from workers.pool import EnvironmentPool
 
 log = logging.getLogger("ripple.worker")
 

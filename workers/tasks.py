@@ -10,23 +10,23 @@ from typing import Any
 from celery.signals import worker_ready, worker_shutdown
 from redis import Redis
 
-from orchestrator.concurrency import ConcurrencyLimiter
-from orchestrator.dead_letters import DeadLetters
-from orchestrator.dispatch import Dispatcher
-from orchestrator.registry import Registry
+from orchestrator.functions.registry import Registry
+from orchestrator.invocations.concurrency import ConcurrencyLimiter
+from orchestrator.invocations.dead_letters import DeadLetters
+from orchestrator.invocations.dispatch import Dispatcher
 from orchestrator.settings import get_settings
 from tracing.recorder import SpanRecorder
 from tracing.setup import configure_tracing
 from workers.celery_app import INVOKE_TASK, app
-from workers.code_cache import CodeCache
+from workers.environments.code_cache import CodeCache
+from workers.environments.pool import EnvironmentPool
 from workers.housekeeping import Housekeeping
 from workers.invoker import Invoker
 from workers.middleware.affinity import WarmAffinity
 from workers.middleware.concurrency import ConcurrencyLimit
 from workers.middleware.records import Records
 from workers.middleware.retries import AsyncRetries
-from workers.middleware.tracing import Tracing
-from workers.pool import EnvironmentPool
+from workers.middleware.spans import Tracing
 from workers.streams.invoke import SyncInvoker
 from workers.streams.poller import PollerContext, StreamPollers
 

@@ -16,8 +16,8 @@ from orchestrator.cli.app import app
 from orchestrator.cli.client import Endpoint
 from orchestrator.cli.functions import deploy_spec
 from orchestrator.errors import RippleError
+from orchestrator.process.stack import Stack
 from orchestrator.settings import get_settings
-from orchestrator.stack import Stack
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "ripple.yaml"
 DEMO_CLOCK_SPEED = 60.0  # Lambda's 1 and 2 minute retry delays take 1 and 2 seconds

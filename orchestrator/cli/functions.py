@@ -26,7 +26,7 @@ JSON = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 def deploy_spec(path: Path, endpoint: Endpoint) -> list[dict[str, object]]:
     """Validate, package and upload every function of a spec; nothing is deployed on error."""
-    from orchestrator.deploy import package_spec
+    from orchestrator.functions.deploy import package_spec
     from orchestrator.spec import load_spec
 
     try:

@@ -12,8 +12,8 @@ from rich.console import Console
 from orchestrator.cli.app import app
 from orchestrator.cli.client import Endpoint
 from orchestrator.errors import RippleError
+from orchestrator.process.stack import Stack, worker_count
 from orchestrator.settings import get_settings
-from orchestrator.stack import Stack, worker_count
 
 out = Console()
 err = Console(stderr=True)

@@ -2,7 +2,7 @@
 REST API's `AWS_PROXY` integration) and 2.0 (an HTTP API's).
 
 The builders take the request as the stage received it and the route it matched; they do not
-route, invoke or answer (see `orchestrator/apigateway/`).
+route, invoke or answer (see `orchestrator/endpoint/apigateway/`).
 """
 
 from __future__ import annotations

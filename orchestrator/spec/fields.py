@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AfterValidator, BeforeValidator
 from pydantic_core import PydanticCustomError
 
-from orchestrator.functions import DEAD_LETTER_LIST
+from orchestrator.functions.config import DEAD_LETTER_LIST
 
 Runtime = Literal["python3.9", "python3.10", "python3.11", "python3.12", "python3.13",
                   "python3.14"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from orchestrator.functions import DEAD_LETTER_LIST
+from orchestrator.functions.config import DEAD_LETTER_LIST
 from orchestrator.spec.models import DynamoDBTrigger, Spec
 
 ENVIRONMENT_LIMIT = 4096  # bytes of keys and values together, as on Lambda

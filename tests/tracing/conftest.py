@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.tracing import FOREVER
-from tracing.store import SpanStore
+from tracing.store.database import SpanStore
 
 
 @pytest.fixture

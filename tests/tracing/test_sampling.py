@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import Ripple, start_ripple, stop_ripple, wait_for
 from tracing.propagation import from_xray
 from tracing.spans import SpanKind
-from tracing.store import SpanStore
+from tracing.store.database import SpanStore
 
 LISTER = """
 import os

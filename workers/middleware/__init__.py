@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from redis.client import Pipeline
 
 from orchestrator.errors import RippleError
-from orchestrator.invocation import InvocationRequest
-from workers.environment import Outcome
+from orchestrator.invocations.message import InvocationRequest
+from workers.environments.environment import Outcome
 
 
 class InvocationSkipped(RippleError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.concurrency import Admission, ConcurrencyLimiter
+from orchestrator.invocations.concurrency import Admission, ConcurrencyLimiter
 from workers.middleware import InvocationContext, Middleware, Throttled
 
 # A lease outlives the function's timeout by this much, then frees itself (a worker died).

@@ -7,10 +7,10 @@ import json
 import time
 
 from orchestrator import keys
-from orchestrator.invocation import InvocationReply
-from orchestrator.pricing import billed_ms
+from orchestrator.invocations.billing import billed_ms
+from orchestrator.invocations.message import InvocationReply
 from orchestrator.settings import Settings
-from workers.environment import Outcome
+from workers.environments.environment import Outcome
 from workers.middleware import InvocationContext, Middleware
 
 LOG_TAIL_BYTES = 4096

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import time
 
-from orchestrator.dead_letters import DeadLetters
-from orchestrator.dispatch import Dispatcher
 from orchestrator.events.destination import failure_record
-from orchestrator.functions import DEAD_LETTER_LIST
-from orchestrator.invocation import InvocationRequest, InvocationType
-from orchestrator.registry import Registry
+from orchestrator.functions.config import DEAD_LETTER_LIST
+from orchestrator.functions.registry import Registry
+from orchestrator.invocations.dead_letters import DeadLetters
+from orchestrator.invocations.dispatch import Dispatcher
+from orchestrator.invocations.message import InvocationRequest, InvocationType
 from orchestrator.settings import Settings
 from workers.middleware import EventExpired, InvocationContext, Middleware, Throttled
 

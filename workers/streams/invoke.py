@@ -8,10 +8,10 @@ from collections.abc import Callable
 from redis import Redis
 
 from orchestrator import keys
-from orchestrator.concurrency import Admission, ConcurrencyLimiter
-from orchestrator.dispatch import Dispatcher
-from orchestrator.functions import FunctionConfig
-from orchestrator.invocation import InvocationReply, InvocationRequest, InvocationType
+from orchestrator.functions.config import FunctionConfig
+from orchestrator.invocations.concurrency import Admission, ConcurrencyLimiter
+from orchestrator.invocations.dispatch import Dispatcher
+from orchestrator.invocations.message import InvocationReply, InvocationRequest, InvocationType
 from tracing.propagation import batch_context
 
 QUEUE_ALLOWANCE_SECONDS = 60

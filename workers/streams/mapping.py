@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestrator.functions import FunctionConfig
-from orchestrator.registry import Registry
+from orchestrator.functions.config import FunctionConfig
+from orchestrator.functions.registry import Registry
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,12 @@ from typing import Any
 
 from redis import Redis
 
-from orchestrator.dead_letters import DeadLetters
-from orchestrator.dispatch import Dispatcher
 from orchestrator.events.destination import stream_failure_record
-from orchestrator.functions import DEAD_LETTER_LIST, FunctionConfig
-from orchestrator.invocation import InvocationReply, InvocationRequest, InvocationType
-from orchestrator.registry import Registry
+from orchestrator.functions.config import DEAD_LETTER_LIST, FunctionConfig
+from orchestrator.functions.registry import Registry
+from orchestrator.invocations.dead_letters import DeadLetters
+from orchestrator.invocations.dispatch import Dispatcher
+from orchestrator.invocations.message import InvocationReply, InvocationRequest, InvocationType
 from orchestrator.services.dynamodb import streams
 from orchestrator.settings import Settings
 from workers.streams.invoke import SyncInvoker

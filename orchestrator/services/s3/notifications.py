@@ -19,11 +19,11 @@ from typing import Any
 from redis import Redis
 from redis.client import Pipeline
 
-from orchestrator.dispatch import Dispatcher
 from orchestrator.events.s3 import s3_event, s3_record, sequencer
-from orchestrator.functions import FunctionConfig
-from orchestrator.invocation import InvocationRequest, InvocationType
-from orchestrator.registry import Registry
+from orchestrator.functions.config import FunctionConfig
+from orchestrator.functions.registry import Registry
+from orchestrator.invocations.dispatch import Dispatcher
+from orchestrator.invocations.message import InvocationRequest, InvocationType
 from orchestrator.services.s3.notification_config import Configuration, matches
 from orchestrator.services.s3.requests import S3Request
 from orchestrator.settings import ACCOUNT_ID

@@ -1,0 +1,90 @@
+"""The stage's SERVER span: one per request, named after its route (`GET /items/{id}`).
+
+The span continues the caller's trace (`traceparent`, else `X-Amzn-Trace-Id`). While the
+function runs, `INBOUND` holds the context under it, so the invocation's dispatch (its
+PRODUCER span) and everything after it hang below the stage. The service map shows the
+span as an `AWS::ApiGateway::Stage` node named `{api}/{stage}` (`ripplehttp/$default`).
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Any
+from urllib.parse import unquote
+
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
+from orchestrator.endpoint.apigateway.routes import RouteMatch
+from orchestrator.events.apigateway import HttpRequest
+from tracing.hops import INBOUND, new_trace, own_context, remote_parent
+from tracing.propagation import from_headers
+
+log = logging.getLogger("ripple.apigateway")
+_tracer = trace.get_tracer("ripple.apigateway")
+
+
+class StageSpan:
+    """`with StageSpan(...) as span:` records the request; `span.answered(status)` its end."""
+
+    def __init__(self, request: HttpRequest, found: RouteMatch | None, api_id: str,
+                 stage: str, address: tuple[str, int]) -> None:
+        self.request = request
+        self.found = found
+        self.api_id = api_id
+        self.stage = stage
+        self.address = address
+        self.span: Span | None = None
+        self.context = new_trace()
+        self._token: Any = None
+
+    @property
+    def trace_header(self) -> str:
+        """The `X-Amzn-Trace-Id` the function's event carries and the client gets back."""
+        return self.context.to_xray()
+
+    def __enter__(self) -> StageSpan:
+        request = self.request
+        caller = from_headers({"x-amzn-trace-id": unquote(request.header("x-amzn-trace-id")),
+                               "traceparent": request.header("traceparent")})
+        route = self.found.route if self.found else None
+        attributes: dict[str, Any] = {
+            "ripple.apigateway.stage": self.stage, "ripple.apigateway.api": self.api_id,
+            "http.request.method": request.method, "url.path": unquote(request.path),
+            "url.scheme": "http", "server.address": self.address[0],
+            "server.port": self.address[1],
+            "client.address": request.source_ip,
+            "network.protocol.version": request.protocol.removeprefix("HTTP/"),
+        }
+        if user_agent := request.header("user-agent"):
+            attributes["user_agent.original"] = user_agent
+        if route is not None:
+            attributes["http.route"] = route.path
+            attributes["faas.invoked_name"] = route.function
+        name = f"{request.method} {route.path}" if route else request.method
+        try:
+            self.span = _tracer.start_span(name, remote_parent(caller) if caller else None,
+                                           kind=SpanKind.SERVER, attributes=attributes)
+            self.context = own_context(self.span, caller)
+        except Exception:  # tracing never fails a request
+            log.warning("could not start the stage span", exc_info=True)
+        self._token = INBOUND.set(self.context)
+        return self
+
+    def answered(self, status: int) -> None:
+        if self.span is None:
+            return
+        self.span.set_attribute("http.response.status_code", status)
+        if status >= 500:
+            self.span.set_status(Status(StatusCode.ERROR))
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        INBOUND.reset(self._token)
+        if self.span is None:
+            return
+        if error is not None:
+            self.span.record_exception(error)
+            self.span.set_status(Status(StatusCode.ERROR, str(error)))
+        self.span.end()

@@ -1,0 +1,29 @@
+"""Lambda's Invoke REST API: POST /2015-03-31/functions/{name}/invocations."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from orchestrator.invocations.invoke import InvokeService
+
+router = APIRouter()
+
+
+@router.post("/2015-03-31/functions/{name}/invocations")
+async def invoke(name: str, request: Request) -> Response:
+    service: InvokeService = request.app.state.invoke
+    headers = request.headers
+    result = await service.invoke(
+        name,
+        await request.body(),
+        invocation_type=headers.get("x-amz-invocation-type", "RequestResponse"),
+        tail_log=headers.get("x-amz-log-type", "None") == "Tail",
+        client_context=headers.get("x-amz-client-context", ""),
+    )
+    answer = {"x-amzn-RequestId": result.request_id, "X-Amz-Executed-Version": "$LATEST"}
+    if result.function_error:
+        answer["X-Amz-Function-Error"] = result.function_error
+    if result.log_tail:
+        answer["X-Amz-Log-Result"] = result.log_tail
+    return Response(result.payload, status_code=result.status, headers=answer,
+                    media_type="application/json")

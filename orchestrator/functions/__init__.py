@@ -1,0 +1,1 @@
+"""The function model: configuration, registry, code packages, deploys."""

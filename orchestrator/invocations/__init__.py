@@ -1,0 +1,1 @@
+"""The invocation plane: the message, queues, the sync invoker, concurrency, dead letters."""

@@ -1,0 +1,95 @@
+"""Puts invocations on the queues: now (a Celery task) or later (the delayed set).
+
+An invocation goes to the own queue of a worker that has an idle environment for its function
+version, when one does (warm affinity, as Lambda prefers a warm sandbox); otherwise to the
+shared queue, where the first free worker takes it. Either way the message names the shared
+queue as its home, so an unacknowledged one is restored there if its worker dies.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from redis import Redis
+
+from orchestrator import keys
+from orchestrator.invocations.envelope import task_message
+from orchestrator.invocations.message import InvocationRequest
+from tracing.hops import dispatch_context
+from tracing.propagation import RECURSION_LIMIT
+
+log = logging.getLogger("ripple.dispatch")
+
+INVOKE_TASK = "ripple.invoke"
+_SEND = """
+for _ = 1, 4 do
+  local worker = redis.call('LPOP', KEYS[1])
+  if not worker then break end
+  if redis.call('HEXISTS', KEYS[2], worker) == 1 then
+    redis.call('LPUSH', ARGV[2] .. worker, ARGV[1])
+    return worker
+  end
+end
+redis.call('LPUSH', KEYS[3], ARGV[1])
+return false
+"""
+_CLAIM_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 200)
+for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
+return due
+"""
+# A claimed message that was not sent within this long is sent again by another worker.
+CLAIM_SECONDS = 30
+
+
+class Dispatcher:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._send = redis.register_script(_SEND)
+        self._claim = redis.register_script(_CLAIM_DUE)
+
+    def send(self, request: InvocationRequest, new_hop: bool = True) -> bool:
+        """Queue an invocation for a warm worker, else the next free one. A new hop (not a
+        retry) gets its PRODUCER span; False when Lambda's recursion limit stopped it."""
+        request.enqueued = time.time()
+        function = request.function
+        if new_hop:
+            header = dispatch_context(function.name, function.arn, request.trace_header,
+                                      enforce_recursion=not request.is_sync)
+            if header is None:
+                self._recursion_stopped(request)
+                return False
+            request.trace_header = header
+        shared = keys.QUEUE_SYNC if request.is_sync else keys.QUEUE_ASYNC
+        message = task_message(INVOKE_TASK, f"{request.request_id}:{request.attempt}",
+                               [request.model_dump(mode="json")], shared, f"({function.name})")
+        self._send(keys=[keys.warm(function.name, function.version), keys.WORKERS, shared],
+                   args=[message, keys.worker_queue("")])
+        return True
+
+    def _recursion_stopped(self, request: InvocationRequest) -> None:
+        """Lambda's loop detection: the event is dropped, and says so in the logs."""
+        name = request.function.name
+        text = (f"RECURSION RequestId: {request.request_id} Lambda stopped a recursive "
+                f"invocation of {name}: it was invoked {RECURSION_LIMIT} times in one chain "
+                f"({request.trace_header or 'new trace'}). Event: {request.payload[:256]}\n")
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hincrby(keys.counters(name), "recursion_stopped", 1)
+        pipe.xadd(keys.logs(name), {"request_id": request.request_id, "text": text},
+                  maxlen=10_000, approximate=True)
+        pipe.execute()
+        log.warning("stopped a recursive invocation of %s", name)
+
+    def send_later(self, request: InvocationRequest, delay_seconds: float) -> None:
+        """Queue an invocation after a (simulated-clock) delay; survives restarts."""
+        self.redis.zadd(keys.DELAYED, {request.model_dump_json(): time.time() + delay_seconds})
+
+    def send_due(self) -> int:
+        """Move delayed invocations whose time has come onto the queues; returns how many."""
+        now = time.time()
+        due = self._claim(keys=[keys.DELAYED], args=[now, now + CLAIM_SECONDS])
+        for member in due:  # retries and throttled events: the same hop, another attempt
+            self.send(InvocationRequest.model_validate_json(member), new_hop=False)
+            self.redis.zrem(keys.DELAYED, member)
+        return len(due)

@@ -1,0 +1,51 @@
+"""The message that carries one invocation from its source to a worker, and the reply."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from orchestrator.functions.config import FunctionConfig
+
+
+class InvocationType(StrEnum):
+    SYNC = "RequestResponse"
+    ASYNC = "Event"
+    DRY_RUN = "DryRun"
+
+
+class InvocationRequest(BaseModel):
+    """One event for one function; retried attempts carry the same request id."""
+
+    request_id: str = Field(default_factory=lambda: str(uuid.uuid4()))
+    function: FunctionConfig
+    payload: str = "{}"
+    invocation_type: InvocationType = InvocationType.ASYNC
+    trigger: str = "invoke"  # invoke | s3 | dynamodb | http | replay
+    attempt: int = 1
+    throttles: int = 0  # times this event was throttled; throttles are not attempts
+    first_enqueued: float = Field(default_factory=time.time)
+    enqueued: float = Field(default_factory=time.time)
+    trace_header: str = ""
+    links: list[str] = Field(default_factory=list)  # X-Ray headers of a batch's records
+    client_context: str = ""
+    lease_held: bool = False  # the sync caller already took the concurrency slot
+    tail_log: bool = False
+
+    @property
+    def is_sync(self) -> bool:
+        return self.invocation_type is InvocationType.SYNC
+
+
+class InvocationReply(BaseModel):
+    """What a worker hands back to a synchronous caller."""
+
+    request_id: str
+    payload: str
+    function_error: str | None = None  # "Unhandled" when the handler or runtime failed
+    error_type: str | None = None
+    log_tail: str = ""
+    throttled: bool = False

@@ -1,0 +1,1 @@
+"""The processes `ripple up` runs: the supervisor, the stack, the embedded Redis."""

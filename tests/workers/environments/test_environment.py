@@ -1,0 +1,146 @@
+"""Execution environments on their own: a real awslambdaric process, no Redis, no Celery.
+
+Every behaviour is checked on both ways an environment starts: forked from the template
+environment, and `python -m awslambdaric` (RIPPLE_ENV_TEMPLATE=false)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestrator.functions.config import FunctionConfig
+from orchestrator.settings import Settings
+from workers.environments.environment import Environment, sandbox_environment
+
+HANDLER = """
+import os, time
+print("imported")
+def handler(event, context):
+    print("event", event)
+    if event.get("raise"):
+        raise KeyError("missing")
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    if event.get("exit"):
+        os._exit(3)
+    if event.get("mb"):
+        hog = bytearray(event["mb"] * 1024 * 1024)
+        hog[::4096] = b"x" * len(hog[::4096])
+        time.sleep(0.5)
+    return {"pid": os.getpid(), "request_id": context.aws_request_id,
+            "remaining_ms": context.get_remaining_time_in_millis()}
+"""
+
+
+@pytest.fixture
+def code(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text(textwrap.dedent(HANDLER))
+    return tmp_path
+
+
+@pytest.fixture(params=[True, False], ids=["template", "popen"])
+def settings(request: pytest.FixtureRequest) -> Settings:
+    return Settings(endpoint="http://127.0.0.1:4566", env_template=request.param)
+
+
+@pytest.fixture
+def environment(code: Path, settings: Settings) -> Iterator[Environment]:
+    function = FunctionConfig(name="env-test", handler="app.handler", code_sha256="x", timeout=1)
+    env = Environment(function, code, settings)
+    yield env
+    env.stop()
+
+
+def test_cold_then_warm(environment: Environment) -> None:
+    # Given a fresh environment
+    # When it is invoked twice
+    first = environment.invoke("req-1", b'{"a": 1}')
+    second = environment.invoke("req-2", b"{}")
+    # Then the first reports an Init Duration and the import output, the second neither
+    assert first.ok and first.init_ms is not None and "imported" in first.init_output
+    assert second.ok and second.init_ms is None and second.init_output == ""
+    # And both ran in the same process, with Lambda's context
+    assert json.loads(first.payload)["pid"] == json.loads(second.payload)["pid"]
+    assert json.loads(second.payload)["request_id"] == "req-2"
+    assert 0 < json.loads(second.payload)["remaining_ms"] <= 1000
+    assert "event {}" in second.output and second.max_memory_mb > 0
+
+
+def test_handler_exception_is_reported_and_environment_stays_warm(
+        environment: Environment) -> None:
+    outcome = environment.invoke("req-1", b'{"raise": true}')
+    assert outcome.error_type == "KeyError"
+    assert json.loads(outcome.payload)["errorMessage"] == "'missing'"
+    assert environment.alive
+
+
+def test_timeout_kills_the_environment(environment: Environment) -> None:
+    outcome = environment.invoke("req-1", b'{"sleep": 3}')
+    assert outcome.error_type == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in json.loads(outcome.payload)["errorMessage"]
+    assert "Task timed out" in outcome.output
+    assert not environment.alive
+
+
+def test_runtime_exit_is_an_exit_error(environment: Environment) -> None:
+    outcome = environment.invoke("req-1", b'{"exit": true}')
+    assert outcome.error_type == "Runtime.ExitError"
+    assert "exit status 3" in json.loads(outcome.payload)["errorMessage"]
+
+
+def test_missing_handler_module_is_an_import_error(code: Path, settings: Settings) -> None:
+    function = FunctionConfig(name="f", handler="missing.handler", code_sha256="x")
+    env = Environment(function, code, settings)
+    outcome = env.invoke("req-1", b"{}")
+    assert outcome.error_type == "Runtime.ImportModuleError"
+    assert "Unable to import module 'missing'" in json.loads(outcome.payload)["errorMessage"]
+    assert not env.alive
+
+
+def test_memory_over_the_size_is_out_of_memory(code: Path, settings: Settings) -> None:
+    # Given a 128 MB function
+    function = FunctionConfig(name="f", handler="app.handler", code_sha256="x", memory=128)
+    env = Environment(function, code, settings)
+    try:
+        # When an invocation stays well inside it, then one allocates 400 MB
+        fine = env.invoke("req-1", b"{}")
+        hog = env.invoke("req-2", b'{"mb": 400}')
+    finally:
+        env.stop()
+    # Then the first fits (the template's shared pages included) and the second is stopped
+    assert fine.ok and 0 < fine.max_memory_mb < 128
+    assert hog.error_type == "Runtime.OutOfMemory" and not env.alive
+    assert "signal: killed" in json.loads(hog.payload)["errorMessage"]
+
+
+def test_killed_by_a_signal_is_an_exit_error(environment: Environment) -> None:
+    # Given a warm environment
+    environment.invoke("req-1", b"{}")
+    # When something kills its process while it waits for the next event
+    os.kill(environment.pid, signal.SIGKILL)
+    outcome = environment.invoke("req-2", b"{}")
+    # Then the invocation reports Lambda's exit error with the signal
+    assert outcome.error_type == "Runtime.ExitError"
+    assert "signal: killed" in json.loads(outcome.payload)["errorMessage"]
+
+
+def test_sandbox_environment_holds_lambdas_variables_and_nothing_else(code: Path,
+                                                                     monkeypatch) -> None:
+    # Given an orchestrator with secrets in its own environment
+    monkeypatch.setenv("REDIS_URL", "redis://secret")
+    monkeypatch.setenv("RIPPLE_TOKEN", "secret")
+    function = FunctionConfig(name="f", handler="app.handler", code_sha256="x", memory=256,
+                              environment={"MINE": "1"})
+    # When the sandbox's variables are built
+    env = sandbox_environment(function, code, "127.0.0.1:9", Settings(), "abc")
+    # Then they are Lambda's, the function's own, and none of the orchestrator's
+    assert env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
+    assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == "/aws/lambda/f"
+    assert env["LAMBDA_TASK_ROOT"] == str(code) and env["MINE"] == "1"
+    assert "REDIS_URL" not in env and "RIPPLE_TOKEN" not in env

@@ -1,0 +1,159 @@
+"""The template environment (zygote): real template and environment processes, no Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestrator.functions.config import FunctionConfig
+from orchestrator.settings import Settings
+from workers.environments import launcher as templates
+from workers.environments.environment import Environment
+from workers.environments.launcher import ForkedProcess, PopenProcess, Template, shared_template
+
+READER = """
+import os, sys
+def handler(event, context):
+    return {"environ": dict(os.environ), "cwd": os.getcwd(), "path0": sys.path[0],
+            "pid": os.getpid(), "sid": os.getsid(0)}
+"""
+
+
+@pytest.fixture
+def code(tmp_path: Path) -> Path:
+    (tmp_path / "app.py").write_text(textwrap.dedent(READER))
+    return tmp_path
+
+
+@pytest.fixture
+def fresh_template(monkeypatch: pytest.MonkeyPatch) -> Iterator[Template]:
+    """This test process's template, started anew for the test and stopped after it."""
+    template = Template()
+    monkeypatch.setattr(templates, "_shared", (os.getpid(), template))
+    yield template
+    template.stop()
+
+
+def start(code: Path, **config: object) -> Environment:
+    function = FunctionConfig(name="tmpl", handler="app.handler", code_sha256="x",
+                              **config)  # type: ignore[arg-type]
+    return Environment(function, code, Settings(endpoint="http://127.0.0.1:4566"))
+
+
+def test_an_environment_forked_from_the_template_sees_only_its_own_variables(
+        code: Path, fresh_template: Template, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a worker with secrets in its own environment
+    monkeypatch.setenv("REDIS_URL", "redis://secret")
+    monkeypatch.setenv("RIPPLE_TOKEN", "secret")
+    # When an environment is forked from the template
+    env = start(code, environment={"MINE": "1"})
+    try:
+        outcome = env.invoke("req-1", b"{}")
+    finally:
+        env.stop()
+    seen = json.loads(outcome.payload)
+    # Then it came from the template, in a session of its own, in its code directory
+    assert isinstance(env.process, ForkedProcess) and seen["sid"] == seen["pid"]
+    assert seen["cwd"] == str(code) and seen["path0"] == str(code)
+    # And it sees Lambda's variables and its own, none of the worker's
+    environ = seen["environ"]
+    assert environ["MINE"] == "1" and environ["AWS_LAMBDA_FUNCTION_NAME"] == "tmpl"
+    assert environ["LAMBDA_TASK_ROOT"] == str(code) and "_X_AMZN_TRACE_ID" not in environ
+    assert not any(key.startswith("RIPPLE_") or key == "REDIS_URL" for key in environ)
+    # And so does the template itself
+    assert fresh_template.pid is not None
+    template_environ = Path(f"/proc/{fresh_template.pid}/environ").read_bytes()
+    assert b"REDIS_URL" not in template_environ and b"RIPPLE_" not in template_environ
+
+
+def test_the_template_starts_no_thread_and_its_children_are_not_the_workers(
+        code: Path, fresh_template: Template) -> None:
+    # Given a running template environment
+    fresh_template.ensure_started()
+    # When an environment is forked
+    env = start(code)
+    try:
+        env.invoke("req-1", b"{}")
+        # Then the template still has one thread, and the environment is its child
+        assert len(os.listdir(f"/proc/{fresh_template.pid}/task")) == 1
+        status = Path(f"/proc/{env.pid}/status").read_text()
+        assert f"PPid:\t{fresh_template.pid}\n" in status
+    finally:
+        env.stop()
+
+
+def test_a_dead_template_is_restarted_and_its_environments_keep_working(
+        code: Path, fresh_template: Template) -> None:
+    # Given a warm environment forked from the template
+    first = start(code)
+    first.invoke("req-1", b"{}")
+    old_pid = fresh_template.pid
+    assert old_pid is not None
+    # When the template dies
+    os.kill(old_pid, signal.SIGKILL)
+    time.sleep(0.1)
+    # Then the warm environment still answers, and the next cold start restarts the template
+    assert first.invoke("req-2", b"{}").ok
+    second = start(code)
+    try:
+        assert second.invoke("req-3", b"{}").ok
+        assert isinstance(second.process, ForkedProcess) and fresh_template.pid != old_pid
+        # And an orphaned environment's death is still noticed (its status went with the
+        # template, so it reads as killed)
+        os.kill(first.pid, signal.SIGKILL)
+        outcome = first.invoke("req-4", b"{}")
+        assert outcome.error_type == "Runtime.ExitError"
+    finally:
+        first.stop()
+        second.stop()
+
+
+def test_environments_start_with_popen_when_the_template_cannot_start(
+        code: Path, fresh_template: Template, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a template that exits as soon as it starts
+    monkeypatch.setattr(templates, "TEMPLATE_MODULE", "workers.sandbox.no_such_module")
+    # When an environment starts
+    env = start(code)
+    try:
+        outcome = env.invoke("req-1", b"{}")
+    finally:
+        env.stop()
+    # Then it runs all the same, through `python -m awslambdaric`
+    assert outcome.ok and isinstance(env.process, PopenProcess)
+
+
+def test_the_template_can_be_turned_off(code: Path, fresh_template: Template) -> None:
+    function = FunctionConfig(name="tmpl", handler="app.handler", code_sha256="x")
+    env = Environment(function, code, Settings(env_template=False))
+    try:
+        assert env.invoke("req-1", b"{}").ok and isinstance(env.process, PopenProcess)
+    finally:
+        env.stop()
+    assert fresh_template.pid is None  # never started
+
+
+def test_a_function_that_ships_its_own_boto3_does_not_use_the_template(
+        code: Path, fresh_template: Template) -> None:
+    # Given a function whose code vendors boto3
+    (code / "boto3").mkdir()
+    (code / "boto3" / "__init__.py").write_text("VENDORED = True\n")
+    (code / "app.py").write_text("import boto3\ndef handler(e, c):\n    return boto3.VENDORED\n")
+    # When it starts
+    env = start(code)
+    try:
+        outcome = env.invoke("req-1", b"{}")
+    finally:
+        env.stop()
+    # Then it imports its own copy, as on Lambda
+    assert outcome.payload == b"true" and isinstance(env.process, PopenProcess)
+
+
+def test_each_worker_process_has_its_own_template() -> None:
+    assert shared_template() is shared_template()

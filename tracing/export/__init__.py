@@ -1,0 +1,1 @@
+"""Where spans go: OTLP/JSON over HTTP, straight into the local store, forwarded on."""

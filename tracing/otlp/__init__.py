@@ -1,0 +1,1 @@
+"""OTLP in: the receiver and the protobuf and JSON formats it reads."""

@@ -1,0 +1,1 @@
+"""Execution environments: their processes, the launcher, the pool, the Runtime API."""

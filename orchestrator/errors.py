@@ -1,7 +1,8 @@
 """ripple's one error root, with a branch per subsystem.
 
 Errors that reach a user say what was wrong, where, and what to do. Errors that reach an
-invoker over the Lambda API carry AWS's error code and HTTP status.
+invoker over the Lambda API carry AWS's error code and HTTP status. The tracing library below
+ripple has a root of its own, `tracing.errors.TracingError` (it imports nothing of ripple).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import math
 import re
 from typing import Any
 
-from orchestrator.errors import RippleError
+from tracing.errors import TracingError
 from tracing.nodes import CALLS, FUNCTION, Occurrence, Outcome, outcome, topology
 from tracing.spans import Span, SpanKind, StatusCode
 
@@ -30,7 +30,7 @@ _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+), in (?P<label>.
 _MAX_FRAMES = 50
 
 
-class TraceIdError(RippleError, ValueError):
+class TraceIdError(TracingError, ValueError):
     """A trace id that is neither 32 hex digits nor X-Ray's `1-xxxxxxxx-xxxx…`."""
 
     def __init__(self, trace_id: str) -> None:

@@ -9,7 +9,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
@@ -17,7 +17,6 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
-from orchestrator.settings import Settings
 from tracing.export.http_json import JsonSpanExporter
 
 log = logging.getLogger("ripple.tracing")
@@ -69,24 +68,29 @@ class CountingExporter(SpanExporter):
         return self.exporter.force_flush(timeout_millis)
 
 
-def traces_endpoint(settings: Settings) -> str:
+def sdk_disabled(environ: Mapping[str, str] = os.environ) -> bool:
+    """OTEL_SDK_DISABLED, read as the OTel SDK reads it: only `true` (any case) disables."""
+    return environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
+
+
+def traces_endpoint(ripple_endpoint: str, environ: Mapping[str, str] = os.environ) -> str:
     """Where spans go: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT, else
-    ripple's own receiver."""
-    if explicit := os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+    the receiver of the ripple endpoint at `ripple_endpoint`."""
+    if explicit := environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         return explicit
-    if base := os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+    if base := environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         return base.rstrip("/") + "/v1/traces"
-    return settings.endpoint.rstrip("/") + "/v1/traces"
+    return ripple_endpoint.rstrip("/") + "/v1/traces"
 
 
-def span_exporter(settings: Settings) -> SpanExporter:
+def span_exporter(ripple_endpoint: str, environ: Mapping[str, str] = os.environ) -> SpanExporter:
     """OTLP/JSON (cheaper to encode) to ripple's own receiver; OTLP/protobuf, the protocol
     every collector speaks, when OTEL_EXPORTER_OTLP_* send spans elsewhere, unless
     OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL says http/json."""
-    endpoint = traces_endpoint(settings)
-    protocol = (os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-                or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL"))
-    own = endpoint == settings.endpoint.rstrip("/") + "/v1/traces"
+    endpoint = traces_endpoint(ripple_endpoint, environ)
+    protocol = (environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+                or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL"))
+    own = endpoint == ripple_endpoint.rstrip("/") + "/v1/traces"
     if protocol == "http/json" or (own and protocol is None):
         return JsonSpanExporter(endpoint, timeout=EXPORT_TIMEOUT_MS / 1000)
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -94,22 +98,22 @@ def span_exporter(settings: Settings) -> SpanExporter:
     return OTLPSpanExporter(endpoint=endpoint, timeout=EXPORT_TIMEOUT_MS / 1000)
 
 
-def exporter_configured() -> bool:
+def exporter_configured(environ: Mapping[str, str] = os.environ) -> bool:
     """Whether the standard variables send spans somewhere of their own choosing."""
-    return any(os.environ.get(name) for name in ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    return any(environ.get(name) for name in ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
                                                   "OTEL_EXPORTER_OTLP_ENDPOINT"))
 
 
-def configure_tracing(service_name: str, settings: Settings,
+def configure_tracing(service_name: str, ripple_endpoint: str,
                       exporter: SpanExporter | None = None
                       ) -> tuple[TracerProvider, CountingExporter] | None:
     """Install a tracer provider for this process, exporting through `exporter` or else
-    `span_exporter(settings)`; None when OTEL_SDK_DISABLED is true."""
-    if os.environ.get("OTEL_SDK_DISABLED", "").lower() == "true":
+    `span_exporter(ripple_endpoint)`; None when OTEL_SDK_DISABLED is true."""
+    if sdk_disabled():
         return None
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
     provider = TracerProvider(resource=resource, id_generator=XRayIdGenerator())
-    counting = CountingExporter(exporter or span_exporter(settings))
+    counting = CountingExporter(exporter or span_exporter(ripple_endpoint))
     provider.add_span_processor(BatchSpanProcessor(
         counting, max_queue_size=QUEUE_SIZE, schedule_delay_millis=500,
         max_export_batch_size=2_048, export_timeout_millis=EXPORT_TIMEOUT_MS))

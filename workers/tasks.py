@@ -47,7 +47,7 @@ class WorkerRuntime:
         self.pool = EnvironmentPool(CodeCache(registry, settings.data_dir / "code"), settings)
         limiter = ConcurrencyLimiter(self.redis, settings.account_concurrency)
         dead_letters = DeadLetters(self.redis, settings.dlq_retention)
-        self.tracing = configure_tracing("ripple-worker", settings)
+        self.tracing = configure_tracing("ripple-worker", settings.endpoint)
         traced = []
         if self.tracing is not None:
             traced.append(Tracing(SpanRecorder(self.tracing[0], "ripple.worker")))

@@ -26,8 +26,8 @@ JSON = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 def deploy_spec(path: Path, endpoint: Endpoint) -> list[dict[str, object]]:
     """Validate, package and upload every function of a spec; nothing is deployed on error."""
-    from orchestrator.functions.deploy import package_spec
     from orchestrator.spec import load_spec
+    from orchestrator.spec.packages import package_spec
 
     try:
         spec = load_spec(path)

@@ -32,9 +32,9 @@ from orchestrator.invocations.concurrency import ConcurrencyLimiter
 from orchestrator.invocations.dispatch import Dispatcher
 from orchestrator.invocations.invoke import InvokeService
 from orchestrator.settings import Settings, get_settings
+from tracing import receiver
 from tracing.export.forward import Forwarder
 from tracing.export.in_process import StoreExporter
-from tracing.otlp import receiver
 from tracing.setup import configure_tracing, exporter_configured
 from tracing.store.database import SpanStore
 
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
         raise SystemExit("REDIS_URL is not set: start the endpoint through `ripple up`, "
                          "or point REDIS_URL at a Redis 6.2+ server")
     store = store or open_store(settings)
-    forwarder = forwarder or Forwarder.from_settings(settings)
+    forwarder = forwarder or Forwarder.to(settings.otlp_forward)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -156,10 +156,10 @@ def main() -> None:
     args = parser.parse_args()
     settings = get_settings().with_overrides(host=args.host, port=args.port,
                                              api_port=args.api_port)
-    store, forwarder = open_store(settings), Forwarder.from_settings(settings)
+    store, forwarder = open_store(settings), Forwarder.to(settings.otlp_forward)
     # The endpoint's own spans go straight into its store, unless OTEL_* send them elsewhere.
     own = None if exporter_configured() else StoreExporter(store, forwarder)
-    tracing = configure_tracing("ripple-endpoint", settings, own)
+    tracing = configure_tracing("ripple-endpoint", settings.endpoint, own)
     stage_socket, stage = bind_stage(settings)
     endpoint = uvicorn.Config(create_app(settings, stage, store, forwarder), host=settings.host,
                               port=settings.port, log_level="warning", access_log=False)

@@ -22,7 +22,7 @@ from orchestrator.endpoint.xray_api import (
     hex_trace_id,
 )
 from orchestrator.errors import AwsError
-from tracing.otlp import receiver
+from tracing import receiver
 from tracing.store.database import SpanStore
 
 DEFAULT_SINCE = "15m"

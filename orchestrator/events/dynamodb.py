@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from orchestrator.services.dynamodb.types import Item, item_size
 from orchestrator.settings import ACCOUNT_ID
+
+Item = dict[str, Any]  # DynamoDB's JSON: attribute name -> {"S": "..."} and so on
 
 STREAM_VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 
@@ -34,12 +36,14 @@ def stream_record(
     region: str,
     stream_label: str,
     sequence_number: str,
+    size_of: Callable[[Item], int],
     created: float | None = None,
     event_id: str | None = None,
     account_id: str = ACCOUNT_ID,
 ) -> dict[str, Any]:
     """One record of a change. The images present follow `view_type` (KEYS_ONLY, NEW_IMAGE,
-    OLD_IMAGE, NEW_AND_OLD_IMAGES); SizeBytes counts the keys and the images included."""
+    OLD_IMAGE, NEW_AND_OLD_IMAGES); SizeBytes counts the keys and the images included, each
+    sized by `size_of` (DynamoDB's item size rule, which the service owns)."""
     if view_type not in STREAM_VIEW_TYPES:
         raise ValueError(f"unknown StreamViewType {view_type!r}: one of {STREAM_VIEW_TYPES}")
     if old_image is None and new_image is None:
@@ -53,7 +57,7 @@ def stream_record(
     if old_image is not None and view_type in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
         change["OldImage"] = old_image
     change["SequenceNumber"] = sequence_number
-    change["SizeBytes"] = sum(item_size(change[part]) for part in ("Keys", "NewImage", "OldImage")
+    change["SizeBytes"] = sum(size_of(change[part]) for part in ("Keys", "NewImage", "OldImage")
                               if part in change)
     change["StreamViewType"] = view_type
     return {

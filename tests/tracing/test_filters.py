@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.errors import RippleError
+from tracing.errors import TracingError
 from tracing.filters import EdgeFacts, FilterError, ServiceFacts, TraceFacts, parse
 from tracing.nodes import FUNCTION, LAMBDA, TABLE, Node
 
@@ -143,6 +143,6 @@ def test_bad_expressions_say_where_and_why(expression: str, column: int, reason:
     with pytest.raises(FilterError) as raised:
         parse(expression)
     error = raised.value
-    assert isinstance(error, RippleError)
+    assert isinstance(error, TracingError)
     assert reason in error.reason and error.position + 1 == column, str(error)
     assert f"column {column}" in str(error) and expression in str(error)

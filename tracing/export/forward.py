@@ -17,8 +17,6 @@ from dataclasses import dataclass
 
 import httpx
 
-from orchestrator.settings import Settings
-
 log = logging.getLogger("ripple.tracing.forward")
 QUEUE_SIZE = 1_000  # exports, each up to a few MB
 TIMEOUT_SECONDS = 5.0
@@ -57,9 +55,9 @@ class Forwarder:
         self._thread.start()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Forwarder | None:
-        """A forwarder to `settings.otlp_forward`, or None when it is not set."""
-        return cls(settings.otlp_forward) if settings.otlp_forward else None
+    def to(cls, url: str | None) -> Forwarder | None:
+        """A forwarder to `url` (`RIPPLE_OTLP_FORWARD`), or None when there is none."""
+        return cls(url) if url else None
 
     def submit(self, export: Export) -> None:
         """Queue an export; never blocks (a full queue drops it)."""

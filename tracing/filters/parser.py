@@ -9,7 +9,7 @@ from functools import cache
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 
-from orchestrator.errors import RippleError
+from tracing.errors import TracingError
 from tracing.filters.ast import (
     ORDER,
     TEXT,
@@ -28,16 +28,16 @@ from tracing.filters.facts import FLAGS, NUMBERS, STRINGS, Value
 from tracing.filters.grammar import GRAMMAR
 
 
-class FilterError(RippleError):
+class FilterError(TracingError):
     """A filter expression that cannot be read: says where (0-based `position`) and why."""
 
     def __init__(self, expression: str, position: int, reason: str) -> None:
         self.expression = expression
         self.position = max(0, min(position, len(expression)))
-        self.reason = reason
         caret = " " * self.position + "^"
         super().__init__(f"invalid filter expression at column {self.position + 1}: {reason}\n"
                          f"  {expression}\n  {caret}")
+        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,1 @@
-"""OTLP in: the receiver and the protobuf and JSON formats it reads."""
+"""OTLP's two encodings, protobuf and JSON, read into ripple's spans (and JSON written)."""

@@ -24,7 +24,6 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from wrapt import wrap_function_wrapper
 
-from orchestrator.settings import Settings
 from tracing.hops import remote_parent
 from tracing.propagation import from_xray
 from tracing.setup import (
@@ -32,6 +31,7 @@ from tracing.setup import (
     QUEUE_SIZE,
     CountingExporter,
     XRayIdGenerator,
+    sdk_disabled,
     span_exporter,
 )
 
@@ -41,7 +41,7 @@ _W3C = TraceContextTextMapPropagator()
 
 
 def enabled(environ: Mapping[str, str]) -> bool:
-    return environ.get("OTEL_SDK_DISABLED", "").strip().lower() != "true"
+    return not sdk_disabled(environ)
 
 
 def resource(environ: Mapping[str, str]) -> Resource:
@@ -70,9 +70,8 @@ def configure(environ: Mapping[str, str]) -> TracerProvider:
         import opentelemetry.propagate
 
         importlib.reload(opentelemetry.propagate)
-    settings = Settings.model_construct(endpoint=environ.get("AWS_ENDPOINT_URL", ""))
     provider = TracerProvider(resource=resource(environ), id_generator=XRayIdGenerator())
-    exporter = CountingExporter(span_exporter(settings))
+    exporter = CountingExporter(span_exporter(environ.get("AWS_ENDPOINT_URL", ""), environ))
     provider.add_span_processor(BatchSpanProcessor(
         exporter, max_queue_size=QUEUE_SIZE, schedule_delay_millis=EXPORT_DELAY_MS,
         max_export_batch_size=2_048, export_timeout_millis=EXPORT_TIMEOUT_MS))

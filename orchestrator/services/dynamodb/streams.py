@@ -19,7 +19,7 @@ from redis import Redis
 
 from orchestrator.events.dynamodb import stream_record
 from orchestrator.services.dynamodb import keys
-from orchestrator.services.dynamodb.types import Item
+from orchestrator.services.dynamodb.types import Item, item_size
 
 if TYPE_CHECKING:
     from orchestrator.services.dynamodb.schema import Table
@@ -58,7 +58,7 @@ def pending_record(table: Table, key: Item, old: Item | None,
     record = stream_record(keys=key, old_image=old, new_image=new,
                            view_type=table.stream_view_type, table=table.name,
                            region=table.region, stream_label=table.stream_label,
-                           sequence_number=sentinel, created=time.time())
+                           sequence_number=sentinel, size_of=item_size, created=time.time())
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False), sentinel
 
 

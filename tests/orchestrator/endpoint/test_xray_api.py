@@ -20,7 +20,7 @@ from orchestrator.endpoint import traces_api as api
 from orchestrator.endpoint import xray_api
 from orchestrator.endpoint.routing import ServiceRouter
 from tests.tracing import T0, Chain, TraceBuilder, by_name, chain, edge
-from tests.tracing.otlp.test_receiver import serving
+from tests.tracing.test_receiver import serving
 from tracing.segments import xray_trace_id
 from tracing.spans import SpanKind
 from tracing.store.database import SpanStore

@@ -11,6 +11,7 @@ import pytest
 from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel
 
 from orchestrator.events.dynamodb import event_name, stream_arn, stream_record
+from orchestrator.services.dynamodb.types import item_size
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 KEYS = {"Id": {"N": "101"}}
@@ -43,7 +44,7 @@ def build(name: str, view_type: str = "NEW_AND_OLD_IMAGES") -> dict[str, Any]:
         keys=KEYS, old_image=old, new_image=new, view_type=view_type,
         table="ExampleTableWithStream", region="us-east-1",
         stream_label="2015-06-27T00:48:05.899",
-        sequence_number=expected["dynamodb"]["SequenceNumber"],
+        sequence_number=expected["dynamodb"]["SequenceNumber"], size_of=item_size,
         created=expected["dynamodb"]["ApproximateCreationDateTime"],
         event_id=expected["eventID"], account_id="123456789012")
 
@@ -108,7 +109,7 @@ def test_ripple_records_use_ripple_account_and_the_current_time() -> None:
     # Given no account, time or event id
     record = stream_record(keys=KEYS, old_image=None, new_image=FIRST, view_type="KEYS_ONLY",
                            table="orders", region="eu-west-1", stream_label="L",
-                           sequence_number="1")
+                           sequence_number="1", size_of=item_size)
     # Then the ARN names ripple's account, the id is AWS-like and the time is epoch seconds
     assert record["eventSourceARN"] == ("arn:aws:dynamodb:eu-west-1:000000000000:table/orders/"
                                         "stream/L")
@@ -122,7 +123,9 @@ def test_event_names_and_bad_input() -> None:
         "INSERT", "MODIFY", "REMOVE"]
     with pytest.raises(ValueError, match="StreamViewType"):
         stream_record(keys=KEYS, old_image=None, new_image=FIRST, view_type="ALL",
-                      table="t", region="r", stream_label="l", sequence_number="1")
+                      table="t", region="r", stream_label="l", sequence_number="1",
+                      size_of=item_size)
     with pytest.raises(ValueError, match="old image, a new image"):
         stream_record(keys=KEYS, old_image=None, new_image=None, view_type="KEYS_ONLY",
-                      table="t", region="r", stream_label="l", sequence_number="1")
+                      table="t", region="r", stream_label="l", sequence_number="1",
+                      size_of=item_size)

@@ -11,10 +11,9 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace.export import SpanExportResult
 
-from orchestrator.settings import Settings
 from tests.conftest import free_port
 from tests.tracing.otlp.test_protobuf_format import sdk_spans
-from tests.tracing.otlp.test_receiver import receiver_app, serving
+from tests.tracing.test_receiver import receiver_app, serving
 from tracing.export.http_json import JsonSpanExporter
 from tracing.otlp import json_format as otlp_json
 from tracing.otlp.protobuf_format import decode_protobuf
@@ -72,6 +71,6 @@ def test_json_to_ripple_protobuf_to_anyone_else(variables: dict[str, str],
     # Given the standard OTEL_* variables, when the exporter is chosen
     clean = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
     with mock.patch.dict(os.environ, {**clean, **variables}, clear=True):
-        chosen = span_exporter(Settings())
+        chosen = span_exporter("http://127.0.0.1:4566")
     # Then ripple's own receiver gets OTLP/JSON and others the protocol they asked for
     assert type(chosen) is expected

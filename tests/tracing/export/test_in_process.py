@@ -10,7 +10,7 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 
 from tests.tracing import FOREVER
 from tests.tracing.otlp.test_protobuf_format import sdk_spans
-from tests.tracing.otlp.test_receiver import receiver_app, serving
+from tests.tracing.test_receiver import receiver_app, serving
 from tracing.export.forward import Forwarder
 from tracing.export.in_process import StoreExporter
 from tracing.otlp.protobuf_format import decode_protobuf

@@ -17,7 +17,7 @@ from orchestrator.functions.packaging import code_sha256
 from orchestrator.functions.registry import Registry
 from orchestrator.process.redis_server import EmbeddedRedis
 from orchestrator.settings import Settings
-from tracing.otlp.receiver import DECODERS
+from tracing.receiver import DECODERS
 from workers.environments.code_cache import CodeCache
 from workers.environments.pool import EnvironmentPool
 

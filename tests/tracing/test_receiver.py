@@ -31,8 +31,8 @@ from starlette.types import ASGIApp
 from tests.conftest import free_port, wait_for
 from tests.tracing import FOREVER
 from tests.tracing.otlp.test_protobuf_format import spec_example
+from tracing import receiver
 from tracing.export.forward import Export, Forwarder
-from tracing.otlp import receiver
 from tracing.spans import SpanKind
 from tracing.store.database import SpanStore
 

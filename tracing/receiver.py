@@ -9,14 +9,15 @@ error is the forwarder's to count (`forward_dropped`). Only undecodable input ge
 Wiring, in `orchestrator/endpoint/app.py`'s `create_app` (the store is made before the app serves,
 so the X-Ray app can share it):
 
-    from tracing import api as trace_api, receiver, xray_api
+    from orchestrator.endpoint import traces_api, xray_api
+    from tracing import receiver
     from tracing.export.forward import Forwarder
     from tracing.store.database import SpanStore
 
     store = SpanStore(settings.data_dir / "traces.db", settings.trace_retention_spans,
                       settings.trace_retention_hours)
     app.state.span_store = store
-    app.state.otlp_forwarder = Forwarder.from_settings(settings)  # None unless RIPPLE_OTLP_FORWARD
+    app.state.otlp_forwarder = Forwarder.to(settings.otlp_forward)  # None unless set
     app.include_router(receiver.router)   # POST /v1/traces
     app.include_router(trace_api.router)  # GET /_ripple/api/servicemap, /traces, /traces/{id}
     services = service_apps(...)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from celery import Celery
 
 from orchestrator import keys
-from orchestrator.invocations.dispatch import INVOKE_TASK  # noqa: F401  (the task's name)
 from orchestrator.settings import Settings
 
 # Above the longest function timeout (900 s) plus queueing, so a slow task is never redelivered.

@@ -1,4 +1,10 @@
-"""Runs one invocation message through the middleware and an execution environment."""
+"""Runs one invocation message through the middleware and an execution environment.
+
+Hook failures are contained, as dramatiq's `Broker.emit_before`/`emit_after` contain them: a
+raising `before_invoke` stops the handler (the event is a HookFailed skip, retried or answered
+as ripple's fault), and every `after_invoke` still runs, so leases are released, sync callers
+answered and async events retried or dead-lettered whatever one hook did.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from redis import Redis
 from orchestrator.invocations.message import InvocationRequest
 from workers.environments.environment import Outcome, lambda_error
 from workers.environments.pool import EnvironmentPool
-from workers.middleware import InvocationContext, InvocationSkipped, Middleware
+from workers.middleware import HookFailed, InvocationContext, InvocationSkipped, Middleware
 
 log = logging.getLogger("ripple.worker")
 
@@ -26,12 +32,9 @@ class Invoker:
     def handle(self, message: dict[str, Any]) -> InvocationContext:
         request = InvocationRequest.model_validate(message)
         ctx = InvocationContext(request, self.redis.pipeline(transaction=False))
-        try:
-            for hook in self.middleware:
-                hook.before_invoke(ctx)
+        ctx.skipped = self._before(ctx)
+        if ctx.skipped is None:
             ctx.outcome = self._run(ctx)
-        except InvocationSkipped as skipped:
-            ctx.skipped = skipped
         for hook in reversed(self.middleware):
             try:
                 hook.after_invoke(ctx)
@@ -45,6 +48,19 @@ class Invoker:
                 log.exception("completed of %s failed", type(hook).__name__)
         return ctx
 
+    def _before(self, ctx: InvocationContext) -> InvocationSkipped | None:
+        for hook in self.middleware:
+            try:
+                hook.before_invoke(ctx)
+            except InvocationSkipped as skipped:
+                return skipped
+            except Exception as error:
+                name = type(hook).__name__
+                log.exception("before_invoke of %s failed; %s is not run this time", name,
+                              ctx.request.request_id)
+                return HookFailed(f"{name} failed before the handler ran: {error!r}")
+        return None
+
     def _run(self, ctx: InvocationContext) -> Outcome:
         request = ctx.request
         try:
@@ -57,5 +73,9 @@ class Invoker:
             return env.invoke(request.request_id, request.payload.encode(),
                               ctx.runtime_trace_header or request.trace_header,
                               request.client_context)
+        except Exception as error:  # the environment's plumbing, not the handler
+            log.exception("invoking %s failed", request.function.name)
+            return Outcome(request.request_id, lambda_error("ServiceException", str(error)),
+                           "ServiceException")
         finally:
             ctx.env_alive = self.pool.checkin(env)

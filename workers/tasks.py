@@ -13,11 +13,13 @@ from redis import Redis
 from orchestrator.functions.registry import Registry
 from orchestrator.invocations.concurrency import ConcurrencyLimiter
 from orchestrator.invocations.dead_letters import DeadLetters
-from orchestrator.invocations.dispatch import Dispatcher
+from orchestrator.invocations.dispatch import INVOKE_TASK, Dispatcher
+from orchestrator.invocations.invoke import SyncInvoker
+from orchestrator.invocations.on_failure import OnFailure
 from orchestrator.settings import get_settings
 from tracing.recorder import SpanRecorder
 from tracing.setup import configure_tracing
-from workers.celery_app import INVOKE_TASK, app
+from workers.celery_app import app
 from workers.environments.code_cache import CodeCache
 from workers.environments.pool import EnvironmentPool
 from workers.housekeeping import Housekeeping
@@ -27,7 +29,6 @@ from workers.middleware.concurrency import ConcurrencyLimit
 from workers.middleware.records import Records
 from workers.middleware.retries import AsyncRetries
 from workers.middleware.spans import Tracing
-from workers.streams.invoke import SyncInvoker
 from workers.streams.poller import PollerContext, StreamPollers
 
 # Names this worker's own queue (warm affinity); unique per process on a machine.
@@ -46,7 +47,8 @@ class WorkerRuntime:
         self.dispatcher = Dispatcher(self.redis)
         self.pool = EnvironmentPool(CodeCache(registry, settings.data_dir / "code"), settings)
         limiter = ConcurrencyLimiter(self.redis, settings.account_concurrency)
-        dead_letters = DeadLetters(self.redis, settings.dlq_retention)
+        on_failure = OnFailure(registry, self.dispatcher,
+                               DeadLetters(self.redis, settings.dlq_retention))
         self.tracing = configure_tracing("ripple-worker", settings.endpoint)
         traced = []
         if self.tracing is not None:
@@ -54,7 +56,7 @@ class WorkerRuntime:
         self.invoker = Invoker(self.redis, self.pool, [
             *traced,
             Records(settings),
-            AsyncRetries(self.dispatcher, registry, dead_letters, settings),
+            AsyncRetries(self.dispatcher, on_failure, settings),
             ConcurrencyLimit(limiter),
             WarmAffinity(WORKER_ID),
         ])
@@ -62,8 +64,8 @@ class WorkerRuntime:
                                          SLOTS)
         self.housekeeping.start()
         self.stream_pollers = StreamPollers(WORKER_ID, PollerContext(
-            self.redis, registry, SyncInvoker(self.redis, self.dispatcher, limiter),
-            self.dispatcher, dead_letters, settings))
+            self.redis, registry, SyncInvoker(self.redis, self.dispatcher, limiter), on_failure,
+            settings))
         self.stream_pollers.start()
 
     def shutdown(self) -> None:
@@ -86,17 +88,17 @@ def runtime() -> WorkerRuntime:
         return _runtime
 
 
-@app.task(name=INVOKE_TASK)
+@app.task(name=INVOKE_TASK)  # type: ignore[untyped-decorator]
 def invoke(message: dict[str, Any]) -> None:
     runtime().invoker.handle(message)
 
 
-@worker_ready.connect
+@worker_ready.connect  # type: ignore[untyped-decorator]
 def _start(**_: Any) -> None:
     runtime()
 
 
-@worker_shutdown.connect
+@worker_shutdown.connect  # type: ignore[untyped-decorator]
 def _stop(**_: Any) -> None:
     if _runtime is not None:
         _runtime.shutdown()

@@ -72,24 +72,14 @@ def worker(
     loglevel: Annotated[str, typer.Option(help="Celery log level")] = "WARNING",
 ) -> None:
     """Run a Celery worker that executes invocations (joins the Redis at REDIS_URL)."""
-    from orchestrator import keys
-    from workers import tasks  # noqa: F401  (registers the task)
-    from workers.celery_app import configure
+    from workers.main import run_worker
 
     settings = get_settings()
     if not settings.redis_url:
         err.print("[red]error:[/] REDIS_URL is not set: a worker joins an existing ripple "
                   "Redis (ripple up prints it).")
         raise typer.Exit(2)
-    count = concurrency or settings.worker_concurrency
-    pool = "solo" if count == 1 else "threads"
-    tasks.SLOTS = count
-    configure(settings).worker_main([
-        "worker", f"--pool={pool}", f"--concurrency={count}", f"--loglevel={loglevel}",
-        "-Q", f"{keys.QUEUE_SYNC},{keys.QUEUE_ASYNC},{keys.worker_queue(tasks.WORKER_ID)}",
-        "--without-gossip", "--without-mingle", "--without-heartbeat",
-        "-n", f"ripple-{tasks.WORKER_ID}@%h",
-    ])
+    run_worker(settings, concurrency, loglevel)
 
 
 @app.command()

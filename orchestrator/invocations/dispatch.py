@@ -62,7 +62,7 @@ class Dispatcher:
                 return False
             request.trace_header = header
         shared = keys.QUEUE_SYNC if request.is_sync else keys.QUEUE_ASYNC
-        message = task_message(INVOKE_TASK, f"{request.request_id}:{request.attempt}",
+        message = task_message(INVOKE_TASK, request.attempt_id,
                                [request.model_dump(mode="json")], shared, f"({function.name})")
         self._send(keys=[keys.warm(function.name, function.version), keys.WORKERS, shared],
                    args=[message, keys.worker_queue("")])

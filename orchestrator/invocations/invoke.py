@@ -1,9 +1,15 @@
-"""Invoke a function the way Lambda's Invoke API does: sync, async (Event) or DryRun."""
+"""Invoke a function the way Lambda's Invoke API does: sync, async (Event) or DryRun.
+
+`SyncInvoker` is the one synchronous path, shared by the endpoint (asyncio: the Invoke API and
+the API Gateway stage) and the stream pollers inside workers (threads): take the concurrency
+slot, queue the request, wait for its reply, and free the slot when no reply comes.
+"""
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis import Redis
@@ -51,6 +57,68 @@ def function_name(name_or_arn: str) -> str:
     return name_or_arn.split(":")[0]
 
 
+class SyncInvoker:
+    """Lambda's synchronous invoke: admission, dispatch, and the wait for the reply."""
+
+    def __init__(self, redis: Redis, dispatcher: Dispatcher, limiter: ConcurrencyLimiter) -> None:
+        self.redis = redis
+        self.dispatcher = dispatcher
+        self.limiter = limiter
+
+    async def call(self, request: InvocationRequest, replies: AsyncRedis) -> InvocationReply:
+        """The reply; TooManyRequests when throttled, ServiceError when no worker answered
+        within the function's timeout plus the queue allowance or ripple itself failed."""
+        hold = self._admit(request)
+        started = time.monotonic()
+        answer = await replies.blpop([keys.reply(request.request_id)], timeout=hold)
+        if answer is None:
+            self._abandon(request)
+            waited = time.monotonic() - started
+            raise ServiceError(f"No worker answered within {waited:.0f} s: is a worker running?")
+        return _reply(answer[1])
+
+    def call_blocking(self, request: InvocationRequest,
+                      still_wanted: Callable[[], bool]) -> InvocationReply:
+        """`call` for a thread that may stop wanting the answer (a poller that lost its
+        lease): ServiceError as soon as `still_wanted()` turns false."""
+        hold = self._admit(request)
+        deadline = time.monotonic() + hold
+        while time.monotonic() < deadline and still_wanted():
+            answer = self.redis.blpop([keys.reply(request.request_id)], timeout=1)
+            if answer is not None:
+                return _reply(answer[1])  # type: ignore[index]
+        self._abandon(request)
+        raise ServiceError(f"no reply to {request.request_id} was wanted or came in time")
+
+    def _admit(self, request: InvocationRequest) -> float:
+        """Take the concurrency slot (the worker releases it) and queue the request; returns
+        how long to wait for the reply."""
+        function = request.function
+        hold = function.timeout + QUEUE_ALLOWANCE_SECONDS
+        if self.limiter.needs_lease(function):
+            admission = self.limiter.acquire(function, request.attempt_id, hold)
+            if admission is not Admission.ADMITTED:
+                self.redis.hincrby(keys.counters(function.name), "throttles", 1)
+                reason = ("ReservedFunctionConcurrentInvocationLimitExceeded"
+                          if admission is Admission.FUNCTION_LIMIT
+                          else "ConcurrentInvocationLimitExceeded")
+                raise TooManyRequests("Rate Exceeded.", Reason=reason)
+            request.lease_held = True
+        self.dispatcher.send(request)
+        return hold
+
+    def _abandon(self, request: InvocationRequest) -> None:
+        if request.lease_held:
+            self.limiter.release(self.redis, request.function.name, request.attempt_id)
+
+
+def _reply(raw: bytes | str) -> InvocationReply:
+    reply = InvocationReply.model_validate_json(raw)
+    if reply.fault is not None:
+        raise ServiceError(reply.fault)
+    return reply
+
+
 class InvokeService:
     def __init__(self, redis: Redis, async_redis: AsyncRedis, dispatcher: Dispatcher,
                  limiter: ConcurrencyLimiter) -> None:
@@ -58,7 +126,7 @@ class InvokeService:
         self.functions = FunctionCache(self.registry)
         self.async_redis = async_redis
         self.dispatcher = dispatcher
-        self.limiter = limiter
+        self.sync = SyncInvoker(redis, dispatcher, limiter)
 
     async def invoke(
         self,
@@ -89,31 +157,7 @@ class InvokeService:
         if kind is InvocationType.ASYNC:
             self.dispatcher.send(request)  # a stopped recursive event is accepted, as on Lambda
             return InvokeResult(202, request_id=request.request_id)
-        return await self._invoke_sync(request)
-
-    async def _invoke_sync(self, request: InvocationRequest) -> InvokeResult:
-        function = request.function
-        lease_id = f"{request.request_id}:{request.attempt}"
-        hold = function.timeout + QUEUE_ALLOWANCE_SECONDS
-        leased = self.limiter.needs_lease(function)
-        admission = self.limiter.acquire(function, lease_id, hold) if leased else Admission.ADMITTED
-        if admission is not Admission.ADMITTED:
-            self.registry.redis.hincrby(keys.counters(function.name), "throttles", 1)
-            reason = ("ReservedFunctionConcurrentInvocationLimitExceeded"
-                      if admission is Admission.FUNCTION_LIMIT
-                      else "ConcurrentInvocationLimitExceeded")
-            raise TooManyRequests("Rate Exceeded.", Reason=reason)
-        request.lease_held = leased
-        started = time.monotonic()
-        self.dispatcher.send(request)
-        timeout = function.timeout + QUEUE_ALLOWANCE_SECONDS
-        answer = await self.async_redis.blpop([keys.reply(request.request_id)], timeout=timeout)
-        if answer is None:
-            if leased:
-                self.limiter.release(self.limiter.redis, function.name, lease_id)
-            waited = time.monotonic() - started
-            raise ServiceError(f"No worker answered within {waited:.0f} s: is a worker running?")
-        reply = InvocationReply.model_validate_json(answer[1])
+        reply = await self.sync.call(request, self.async_redis)
         return InvokeResult(200, reply.payload.encode(), reply.function_error, reply.log_tail,
                             request.request_id)
 

@@ -39,6 +39,11 @@ class InvocationRequest(BaseModel):
     def is_sync(self) -> bool:
         return self.invocation_type is InvocationType.SYNC
 
+    @property
+    def attempt_id(self) -> str:
+        """This attempt's id: its Celery task id and its concurrency lease."""
+        return f"{self.request_id}:{self.attempt}"
+
 
 class InvocationReply(BaseModel):
     """What a worker hands back to a synchronous caller."""
@@ -48,4 +53,5 @@ class InvocationReply(BaseModel):
     function_error: str | None = None  # "Unhandled" when the handler or runtime failed
     error_type: str | None = None
     log_tail: str = ""
-    throttled: bool = False
+    # ripple itself failed before the handler could run: the caller gets a 500 ServiceException
+    fault: str | None = None

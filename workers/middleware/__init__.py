@@ -25,6 +25,14 @@ class EventExpired(InvocationSkipped):
     reason = "EventAgeExceeded"
 
 
+class HookFailed(InvocationSkipped):
+    """A `before_invoke` hook raised: ripple's own fault, not the handler's. An async event is
+    retried with the throttle backoff (not counted as an attempt); a sync caller gets Lambda's
+    500 ServiceException at once."""
+
+    reason = "ServiceException"
+
+
 @dataclass
 class InvocationContext:
     request: InvocationRequest
@@ -42,10 +50,12 @@ class Middleware:
     """Base class: every hook does nothing unless overridden."""
 
     def before_invoke(self, ctx: InvocationContext) -> None:
-        """Runs before the handler; raise InvocationSkipped to stop it from running."""
+        """Runs before the handler; raise InvocationSkipped to stop it from running. Any other
+        exception is contained: the handler does not run and `ctx.skipped` is a HookFailed."""
 
     def after_invoke(self, ctx: InvocationContext) -> None:
-        """Runs after the handler ran, or after a hook skipped it (`ctx.skipped`)."""
+        """Runs after the handler ran, or after a hook skipped it (`ctx.skipped`), for every
+        middleware, even those whose `before_invoke` never ran: check what `ctx` holds."""
 
     def completed(self, ctx: InvocationContext) -> None:
         """Runs once the reply and bookkeeping are sent: work no caller should wait for."""

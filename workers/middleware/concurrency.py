@@ -15,8 +15,8 @@ class ConcurrencyLimit(Middleware):
 
     def before_invoke(self, ctx: InvocationContext) -> None:
         request = ctx.request
-        lease_id = f"{request.request_id}:{request.attempt}"
-        if request.is_sync:  # admitted (or throttled) by the endpoint already
+        lease_id = request.attempt_id
+        if request.is_sync:  # admitted (or throttled) by the sync invoker already
             ctx.lease_id = lease_id if request.lease_held else None
             return
         if not self.limiter.needs_lease(request.function):

@@ -6,6 +6,8 @@ import base64
 import json
 import time
 
+from redis.client import Pipeline
+
 from orchestrator import keys
 from orchestrator.invocations.billing import billed_ms
 from orchestrator.invocations.message import InvocationReply
@@ -48,6 +50,9 @@ class Records(Middleware):
         if outcome is None:
             if ctx.skipped is not None and ctx.skipped.reason == "Throttled":
                 pipe.hincrby(counters, "throttles", 1)
+            if request.is_sync and ctx.skipped is not None:  # never leave a caller waiting
+                self._reply(pipe, InvocationReply(request_id=request.request_id, payload="",
+                                                  fault=str(ctx.skipped)))
             return
         text = log_text(request.request_id, outcome, function.memory)
         pipe.xadd(keys.logs(function.name), {"request_id": request.request_id, "text": text},
@@ -80,6 +85,10 @@ class Records(Middleware):
                 log_tail=(base64.b64encode(text.encode()[-LOG_TAIL_BYTES:]).decode()
                           if request.tail_log else ""),
             )
-            reply_key = keys.reply(request.request_id)
-            pipe.lpush(reply_key, reply.model_dump_json())
-            pipe.expire(reply_key, REPLY_TTL_SECONDS)
+            self._reply(pipe, reply)
+
+    @staticmethod
+    def _reply(pipe: Pipeline, reply: InvocationReply) -> None:
+        reply_key = keys.reply(reply.request_id)
+        pipe.lpush(reply_key, reply.model_dump_json())
+        pipe.expire(reply_key, REPLY_TTL_SECONDS)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 from orchestrator.events.destination import failure_record
-from orchestrator.functions.config import DEAD_LETTER_LIST
-from orchestrator.functions.registry import Registry
-from orchestrator.invocations.dead_letters import DeadLetters
 from orchestrator.invocations.dispatch import Dispatcher
-from orchestrator.invocations.message import InvocationRequest, InvocationType
+from orchestrator.invocations.message import InvocationRequest
+from orchestrator.invocations.on_failure import OnFailure
 from orchestrator.settings import Settings
-from workers.middleware import EventExpired, InvocationContext, Middleware, Throttled
+from workers.middleware import EventExpired, HookFailed, InvocationContext, Middleware, Throttled
 
 # Lambda waits about 1 minute before the first retry and 2 minutes before the second.
 RETRY_DELAYS_SECONDS = (60.0, 120.0)
@@ -21,11 +18,9 @@ THROTTLE_BACKOFF_SECONDS = (1.0, 300.0)
 
 
 class AsyncRetries(Middleware):
-    def __init__(self, dispatcher: Dispatcher, registry: Registry, dead_letters: DeadLetters,
-                 settings: Settings) -> None:
+    def __init__(self, dispatcher: Dispatcher, on_failure: OnFailure, settings: Settings) -> None:
         self.dispatcher = dispatcher
-        self.registry = registry
-        self.dead_letters = dead_letters
+        self.on_failure = on_failure
         self.settings = settings
 
     def before_invoke(self, ctx: InvocationContext) -> None:
@@ -39,7 +34,7 @@ class AsyncRetries(Middleware):
         request = ctx.request
         if request.is_sync:
             return
-        if isinstance(ctx.skipped, Throttled):
+        if isinstance(ctx.skipped, Throttled | HookFailed):  # not an attempt: back off
             self._retry_throttled(request)
         elif isinstance(ctx.skipped, EventExpired):
             self._give_up(request, "EventAgeExceeded", None)
@@ -65,15 +60,8 @@ class AsyncRetries(Middleware):
         attempts = request.attempt if response is not None else request.attempt - 1
         record = failure_record(request.request_id, function.arn, condition, attempts,
                                 request.payload, response)
-        destination = self.registry.get(function.on_failure) if function.on_failure else None
-        if destination is not None and function.on_failure != DEAD_LETTER_LIST:
-            self.dispatcher.send(InvocationRequest(
-                function=destination, payload=json.dumps(record),
-                invocation_type=InvocationType.ASYNC, trigger="destination",
-                trace_header=request.trace_header,
-            ))
-        else:
-            self.dead_letters.add(record, function.name, request.payload)
+        self.on_failure.send(function.name, function.on_failure, record, request.payload,
+                             request.trace_header)
 
     def _age_seconds(self, request: InvocationRequest) -> float:
         """The event's age on the simulated clock."""

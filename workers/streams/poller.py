@@ -18,15 +18,16 @@ from typing import Any
 
 from redis import Redis
 
+from orchestrator.errors import AwsError
 from orchestrator.events.destination import stream_failure_record
-from orchestrator.functions.config import DEAD_LETTER_LIST, FunctionConfig
+from orchestrator.functions.config import FunctionConfig
 from orchestrator.functions.registry import Registry
-from orchestrator.invocations.dead_letters import DeadLetters
-from orchestrator.invocations.dispatch import Dispatcher
+from orchestrator.invocations.invoke import SyncInvoker
 from orchestrator.invocations.message import InvocationReply, InvocationRequest, InvocationType
+from orchestrator.invocations.on_failure import OnFailure
 from orchestrator.services.dynamodb import streams
 from orchestrator.settings import Settings
-from workers.streams.invoke import SyncInvoker
+from tracing.propagation import batch_context
 from workers.streams.lease import ShardLease
 from workers.streams.mapping import StreamMapping, all_mappings
 
@@ -98,10 +99,9 @@ class ShardPoller(threading.Thread):
         if self._too_old(batch[0]):
             self._give_up(batch, "RecordAgeExceeded", attempts=0)
             return True
-        reply = self.context.invoker.invoke(
-            self.function(), json.dumps({"Records": [entry.record for entry in batch]}),
-            "dynamodb", still_wanted=self.lease.hold, links=[entry.trace for entry in batch])
-        if reply is None:  # throttled or lease lost: try again later, nothing counted
+        try:
+            reply = self._invoke(batch)
+        except AwsError:  # throttled, lease lost or no reply: try again later, nothing counted
             self.stopping.wait(RETRY_SECONDS)
             return True
         failed_from = self._first_failure(batch, reply)
@@ -112,6 +112,16 @@ class ShardPoller(threading.Thread):
             self._done(batch[failed_from - 1])
             return True
         return self._failed(batch)
+
+    def _invoke(self, batch: list[Entry]) -> InvocationReply:
+        """Invoke the function with one batch, synchronously, as Lambda's pollers do. The
+        batch starts a new trace linked to each record's write."""
+        links = [entry.trace for entry in batch if entry.trace]
+        request = InvocationRequest(
+            function=self.function(), invocation_type=InvocationType.SYNC, trigger="dynamodb",
+            payload=json.dumps({"Records": [entry.record for entry in batch]}),
+            trace_header=batch_context(links).to_xray(), links=links)
+        return self.context.invoker.call_blocking(request, still_wanted=self.lease.hold)
 
     def _failed(self, batch: list[Entry]) -> bool:
         mapping = self.mapping
@@ -138,7 +148,8 @@ class ShardPoller(threading.Thread):
             str(uuid.uuid4()), function.arn, condition, attempts,
             [entry.record for entry in batch], self.shard_key.rsplit(":", 1)[-1],
             str(batch[0].record.get("eventSourceARN", "")))
-        self.context.send_to_destination(self.mapping, function.name, record)
+        self.context.on_failure.send(function.name, self.mapping.on_failure, record,
+                                     json.dumps(record), batch[0].trace)
         log.warning("%s: gave up on %d record(s) of %s (%s)", function.name, len(batch),
                     self.shard_key, condition)
         self._done(batch[-1])
@@ -182,24 +193,12 @@ class PollerContext:
     """What every shard poller of a worker shares."""
 
     def __init__(self, redis: Redis, registry: Registry, invoker: SyncInvoker,
-                 dispatcher: Dispatcher, dead_letters: DeadLetters, settings: Settings) -> None:
+                 on_failure: OnFailure, settings: Settings) -> None:
         self.redis = redis
         self.registry = registry
         self.invoker = invoker
-        self.dispatcher = dispatcher
-        self.dead_letters = dead_letters
+        self.on_failure = on_failure
         self.settings = settings
-
-    def send_to_destination(self, mapping: StreamMapping, function: str,
-                            record: dict[str, Any]) -> None:
-        target = mapping.on_failure
-        destination = self.registry.get(target) if target and target != DEAD_LETTER_LIST else None
-        if destination is None:
-            self.dead_letters.add(record, function, json.dumps(record))
-            return
-        self.dispatcher.send(InvocationRequest(function=destination, payload=json.dumps(record),
-                                               invocation_type=InvocationType.ASYNC,
-                                               trigger="destination"))
 
 
 class StreamPollers(threading.Thread):

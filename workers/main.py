@@ -1,0 +1,24 @@
+"""A worker's one entry point: `run_worker`, what `ripple worker` (and so `ripple up`) runs."""
+
+from __future__ import annotations
+
+from orchestrator import keys
+from orchestrator.settings import Settings
+
+
+def run_worker(settings: Settings, concurrency: int | None = None,
+               loglevel: str = "WARNING") -> None:
+    """Run a Celery worker on ripple's queues (shared, and its own for warm affinity) until it
+    is stopped; `concurrency` invocations at once, each in its own environment."""
+    from workers import tasks  # registers the task; its runtime starts with the worker
+    from workers.celery_app import configure
+
+    count = concurrency or settings.worker_concurrency
+    pool = "solo" if count == 1 else "threads"
+    tasks.SLOTS = count
+    configure(settings).worker_main([
+        "worker", f"--pool={pool}", f"--concurrency={count}", f"--loglevel={loglevel}",
+        "-Q", f"{keys.QUEUE_SYNC},{keys.QUEUE_ASYNC},{keys.worker_queue(tasks.WORKER_ID)}",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "-n", f"ripple-{tasks.WORKER_ID}@%h",
+    ])

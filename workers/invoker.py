@@ -70,7 +70,7 @@ class Invoker:
             return Outcome(request.request_id, lambda_error("ServiceException", str(error)),
                            "ServiceException")
         try:
-            return env.invoke(request.request_id, request.payload.encode(),
+            return env.invoke(request.request_id, request.payload,
                               ctx.runtime_trace_header or request.trace_header,
                               request.client_context)
         except Exception as error:  # the environment's plumbing, not the handler

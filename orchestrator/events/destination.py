@@ -19,7 +19,7 @@ def failure_record(
     function_arn: str,
     condition: str,
     attempts: int,
-    request_payload: str,
+    request_payload: str | bytes,
     response_payload: bytes | None = None,
 ) -> dict[str, Any]:
     """`condition` is RetriesExhausted or EventAgeExceeded, as AWS names them."""

@@ -17,12 +17,13 @@ class DeadLetters:
         self.redis = redis
         self.retention = retention
 
-    def add(self, record: dict[str, Any], function: str, payload: str) -> str:
-        """Keep a failed event with Lambda's destination record; returns the entry id."""
+    def add(self, record: dict[str, Any], function: str, payload: bytes) -> str:
+        """Keep a failed event (UTF-8 JSON) with Lambda's destination record; returns the
+        entry id."""
         entry_id = uuid.uuid4().hex[:16]
         received = time.time()
-        entry = {"id": entry_id, "function": function, "payload": payload, "record": record,
-                 "received": received}
+        entry = {"id": entry_id, "function": function, "payload": payload.decode(),
+                 "record": record, "received": received}
         pipe = self.redis.pipeline()
         pipe.hset(keys.DEAD_LETTERS, entry_id, json.dumps(entry))
         pipe.zadd(keys.DEAD_LETTER_ORDER, {entry_id: received})

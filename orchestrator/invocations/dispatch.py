@@ -73,7 +73,8 @@ class Dispatcher:
         name = request.function.name
         text = (f"RECURSION RequestId: {request.request_id} Lambda stopped a recursive "
                 f"invocation of {name}: it was invoked {RECURSION_LIMIT} times in one chain "
-                f"({request.trace_header or 'new trace'}). Event: {request.payload[:256]}\n")
+                f"({request.trace_header or 'new trace'}). "
+                f"Event: {request.payload[:256].decode('utf-8', 'replace')}\n")
         pipe = self.redis.pipeline(transaction=False)
         pipe.hincrby(keys.counters(name), "recursion_stopped", 1)
         pipe.xadd(keys.logs(name), {"request_id": request.request_id, "text": text},

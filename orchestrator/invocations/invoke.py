@@ -7,11 +7,11 @@ slot, queue the request, wait for its reply, and free the slot when no reply com
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import orjson
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
@@ -75,7 +75,7 @@ class SyncInvoker:
             self._abandon(request)
             waited = time.monotonic() - started
             raise ServiceError(f"No worker answered within {waited:.0f} s: is a worker running?")
-        return _reply(answer[1])
+        return _reply(answer[1])  # type: ignore[arg-type]  # redis-py types replies loosely
 
     def call_blocking(self, request: InvocationRequest,
                       still_wanted: Callable[[], bool]) -> InvocationReply:
@@ -86,7 +86,7 @@ class SyncInvoker:
         while time.monotonic() < deadline and still_wanted():
             answer = self.redis.blpop([keys.reply(request.request_id)], timeout=1)
             if answer is not None:
-                return _reply(answer[1])  # type: ignore[index]
+                return _reply(answer[1])  # type: ignore[index,arg-type]
         self._abandon(request)
         raise ServiceError(f"no reply to {request.request_id} was wanted or came in time")
 
@@ -112,8 +112,8 @@ class SyncInvoker:
             self.limiter.release(self.redis, request.function.name, request.attempt_id)
 
 
-def _reply(raw: bytes | str) -> InvocationReply:
-    reply = InvocationReply.model_validate_json(raw)
+def _reply(wire: bytes) -> InvocationReply:
+    reply = InvocationReply.from_wire(wire)
     if reply.fault is not None:
         raise ServiceError(reply.fault)
     return reply
@@ -146,11 +146,11 @@ class InvokeService:
         if len(payload) > limit:
             raise RequestTooLarge(f"Request must be smaller than {limit} bytes for the "
                                   "InvokeFunction operation")
-        text = _json_text(payload)
+        payload = _json_payload(payload)
         if kind is InvocationType.DRY_RUN:
             return InvokeResult(204)
         request = InvocationRequest(
-            function=function, payload=text, invocation_type=kind, trigger=trigger,
+            function=function, payload=payload, invocation_type=kind, trigger=trigger,
             client_context=client_context,
             tail_log=tail_log,
         )
@@ -158,7 +158,7 @@ class InvokeService:
             self.dispatcher.send(request)  # a stopped recursive event is accepted, as on Lambda
             return InvokeResult(202, request_id=request.request_id)
         reply = await self.sync.call(request, self.async_redis)
-        return InvokeResult(200, reply.payload.encode(), reply.function_error, reply.log_tail,
+        return InvokeResult(200, reply.payload, reply.function_error, reply.log_tail,
                             request.request_id)
 
 
@@ -172,13 +172,13 @@ def _invocation_type(value: str) -> InvocationType:
         ) from None
 
 
-def _json_text(payload: bytes) -> str:
+def _json_payload(payload: bytes) -> bytes:
+    """The payload itself once it is known to be UTF-8 JSON (an empty one is `{}`)."""
     if not payload.strip():
-        return "{}"
+        return b"{}"
     try:
-        text = payload.decode("utf-8")
-        json.loads(text)
-    except ValueError:
+        orjson.loads(payload)
+    except orjson.JSONDecodeError:
         raise InvalidRequestContent("Could not parse request body into json: Could not parse "
                                     "payload into json") from None
-    return text
+    return payload

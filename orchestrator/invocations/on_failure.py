@@ -7,8 +7,9 @@ failed event's trace header, so it hangs under the chain that failed.
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from orchestrator.functions.config import DEAD_LETTER_LIST
 from orchestrator.functions.registry import Registry
@@ -24,7 +25,7 @@ class OnFailure:
         self.dispatcher = dispatcher
         self.dead_letters = dead_letters
 
-    def send(self, function: str, target: str | None, record: dict[str, Any], payload: str,
+    def send(self, function: str, target: str | None, record: dict[str, Any], payload: bytes,
              trace_header: str) -> None:
         """Hand `record` (Lambda's destination record) to the function named `target`, or keep
         it with `payload` in the dead-letter list when there is no such function."""
@@ -33,5 +34,6 @@ class OnFailure:
             self.dead_letters.add(record, function, payload)
             return
         self.dispatcher.send(InvocationRequest(
-            function=destination, payload=json.dumps(record), invocation_type=InvocationType.ASYNC,
-            trigger="destination", trace_header=trace_header))
+            function=destination, payload=orjson.dumps(record),
+            invocation_type=InvocationType.ASYNC, trigger="destination",
+            trace_header=trace_header))

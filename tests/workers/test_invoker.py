@@ -213,7 +213,7 @@ def test_records_write_logs_a_record_counters_and_the_sync_reply(chain: Chain) -
     counters = chain.registry.counters("f")
     assert (counters["invocations"], counters["cold_starts"]) == (1, 1)
     raw = chain.redis.lpop(keys.reply(request.request_id))
-    reply = InvocationReply.model_validate_json(raw)  # type: ignore[arg-type]
+    reply = InvocationReply.from_wire(raw)  # type: ignore[arg-type]
     assert json.loads(reply.payload) == {"n": 3, "request_id": request.request_id}
     assert reply.function_error is None and reply.fault is None
     assert "REPORT RequestId" in base64.b64decode(reply.log_tail).decode()

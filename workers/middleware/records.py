@@ -51,7 +51,7 @@ class Records(Middleware):
             if ctx.skipped is not None and ctx.skipped.reason == "Throttled":
                 pipe.hincrby(counters, "throttles", 1)
             if request.is_sync and ctx.skipped is not None:  # never leave a caller waiting
-                self._reply(pipe, InvocationReply(request_id=request.request_id, payload="",
+                self._reply(pipe, InvocationReply(request_id=request.request_id,
                                                   fault=str(ctx.skipped)))
             return
         text = log_text(request.request_id, outcome, function.memory)
@@ -79,7 +79,7 @@ class Records(Middleware):
         if request.is_sync:
             reply = InvocationReply(
                 request_id=request.request_id,
-                payload=outcome.payload.decode("utf-8", "replace"),
+                payload=outcome.payload,
                 function_error=None if outcome.ok else "Unhandled",
                 error_type=outcome.error_type,
                 log_tail=(base64.b64encode(text.encode()[-LOG_TAIL_BYTES:]).decode()
@@ -90,5 +90,5 @@ class Records(Middleware):
     @staticmethod
     def _reply(pipe: Pipeline, reply: InvocationReply) -> None:
         reply_key = keys.reply(reply.request_id)
-        pipe.lpush(reply_key, reply.model_dump_json())
+        pipe.lpush(reply_key, reply.to_wire())
         pipe.expire(reply_key, REPLY_TTL_SECONDS)

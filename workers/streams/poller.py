@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from redis import Redis
 
 from orchestrator.errors import AwsError
@@ -119,7 +120,7 @@ class ShardPoller(threading.Thread):
         links = [entry.trace for entry in batch if entry.trace]
         request = InvocationRequest(
             function=self.function(), invocation_type=InvocationType.SYNC, trigger="dynamodb",
-            payload=json.dumps({"Records": [entry.record for entry in batch]}),
+            payload=orjson.dumps({"Records": [entry.record for entry in batch]}),
             trace_header=batch_context(links).to_xray(), links=links)
         return self.context.invoker.call_blocking(request, still_wanted=self.lease.hold)
 
@@ -149,7 +150,7 @@ class ShardPoller(threading.Thread):
             [entry.record for entry in batch], self.shard_key.rsplit(":", 1)[-1],
             str(batch[0].record.get("eventSourceARN", "")))
         self.context.on_failure.send(function.name, self.mapping.on_failure, record,
-                                     json.dumps(record), batch[0].trace)
+                                     orjson.dumps(record), batch[0].trace)
         log.warning("%s: gave up on %d record(s) of %s (%s)", function.name, len(batch),
                     self.shard_key, condition)
         self._done(batch[-1])

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from tracing.nodes import CLIENT_TYPE, Node, Outcome, outcome, topology
 from tracing.spans import Span
 
 NS = 1e9
+Value = TypeVar("Value")  # what a histogram or outcome counter counts
 
 
 def _bucket(seconds: float) -> float:
@@ -26,6 +27,13 @@ def _bucket(seconds: float) -> float:
 
 def _histogram(counts: Counter[float]) -> list[dict[str, Any]]:
     return [{"Value": value, "Count": count} for value, count in sorted(counts.items())]
+
+
+def _merge_counts(mine: Counter[Value], theirs: Counter[Value], sign: int) -> None:
+    for value, count in theirs.items():
+        mine[value] += sign * count
+        if not mine[value]:
+            del mine[value]
 
 
 @dataclass
@@ -53,12 +61,9 @@ class Stats:
 
     def merge(self, other: Stats, sign: int = 1) -> None:
         """Add `other`'s requests (sign 1) or take them away (sign -1); times only widen."""
-        for mine, theirs in ((self.counts, other.counts), (self.response, other.response),
-                             (self.duration, other.duration)):
-            for value, count in theirs.items():
-                mine[value] += sign * count  # type: ignore[index]
-                if not mine[value]:  # type: ignore[index]
-                    del mine[value]  # type: ignore[attr-defined]
+        _merge_counts(self.counts, other.counts, sign)
+        _merge_counts(self.response, other.response, sign)
+        _merge_counts(self.duration, other.duration, sign)
         self.total_time += sign * other.total_time
         self.link = self.link or other.link
         self.widen(other)

@@ -37,6 +37,7 @@ from tracing.export.forward import Forwarder
 from tracing.export.in_process import StoreExporter
 from tracing.setup import configure_tracing, exporter_configured
 from tracing.store.database import SpanStore
+from tracing.store.rollup import MapRollup
 
 
 def service_apps(redis: Redis, settings: Settings) -> dict[str, ASGIApp]:
@@ -51,8 +52,10 @@ def service_apps(redis: Redis, settings: Settings) -> dict[str, ASGIApp]:
 
 def open_store(settings: Settings) -> SpanStore:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SpanStore(settings.data_dir / "traces.db", settings.trace_retention_spans,
-                     settings.trace_retention_hours)
+    store = SpanStore(settings.data_dir / "traces.db", settings.trace_retention_spans,
+                      settings.trace_retention_hours)
+    store.add_listener(MapRollup(store))  # the service map, counted as spans arrive
+    return store
 
 
 def create_app(settings: Settings | None = None, stage: StageStatus | None = None,

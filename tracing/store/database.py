@@ -7,25 +7,30 @@ and what many spans repeat (a resource, a set of attribute keys) is stored once 
 a third less disk than whole JSON, and faster to read. Spans read back share their resource
 dict, so treat it as read-only. Retention (a span count and an age) runs every few thousand
 inserts, always deleting the spans that started first.
+
+What is derived from the spans (the service-map rollup) is not built here: it registers as a
+`StoreListener` and is told of each commit, retention pass and the close.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import orjson
 
 from tracing.errors import TracingError
 from tracing.spans import Span, SpanEvent, SpanKind, SpanLink, StatusCode
 from tracing.store.gc import collector_paused
-from tracing.store.rollup import SCHEMA as MAP_SCHEMA
-from tracing.store.rollup import MapRollup
+from tracing.store.listener import StoreListener
+
+log = logging.getLogger("ripple.tracing.store")
 
 # How many spans may be added between two retention passes (at most a tenth of the limit).
 RETENTION_EVERY = 10_000
@@ -59,6 +64,14 @@ COLUMNS = ("trace_id, span_id, parent, name, kind, start_ns, end_ns, status, res
 Row = tuple[bytes, bytes, bytes | None, str, int, int, int, int, int, int, str]
 KINDS = tuple(SpanKind)  # by value: a tuple index is cheaper than an enum lookup per row
 STATUSES = tuple(StatusCode)
+Listener = TypeVar("Listener", bound=StoreListener)
+
+
+@runtime_checkable
+class ServiceMap(Protocol):
+    """A listener that answers X-Ray's `Services` for a window (the rollup)."""
+
+    def services(self, start: float, end: float) -> list[dict[str, Any]]: ...
 
 
 def _dumps(value: Any) -> str:
@@ -108,10 +121,37 @@ class SpanStore:
         self._shared: dict[int, Any] = {}  # id → decoded body (every reader's)
         self._added_since_retention = 0
         self._closed = False
+        self._listeners: tuple[StoreListener, ...] = ()
         writer = self._connection()
         writer.execute("PRAGMA journal_mode=WAL")
-        writer.executescript(SCHEMA + MAP_SCHEMA)
-        self.map = MapRollup(self)
+        writer.executescript(SCHEMA)
+
+    # listeners -----------------------------------------------------------------------------
+
+    def add_listener(self, listener: Listener) -> Listener:
+        """Tell `listener` of every commit, retention pass and the close from now on; returns
+        it."""
+        with self._write_lock:  # an ingest tells all the listeners or none of a new one
+            self._listeners += (listener,)
+        return listener
+
+    @property
+    def map(self) -> ServiceMap:
+        """The registered listener that answers service maps: the X-Ray API reaches the
+        rollup through the store it is given."""
+        for listener in self._listeners:
+            if isinstance(listener, ServiceMap):
+                return listener
+        raise TracingError("no service map is attached to this span store", str(self.path))
+
+    def _tell(self, hook: Callable[[StoreListener], None]) -> None:
+        """Call a hook on every listener; one that raises is logged and the rest still run
+        (the spans are stored whatever a listener does)."""
+        for listener in self._listeners:
+            try:
+                hook(listener)
+            except Exception:
+                log.exception("span store listener %r failed", listener)
 
     # connections ---------------------------------------------------------------------------
 
@@ -132,11 +172,11 @@ class SpanStore:
         return connection
 
     def close(self) -> None:
-        """Fold what the map has pending, then close every thread's connection; the store
-        cannot be used afterwards."""
+        """Let the listeners finish (the rollup folds what it has pending), then close every
+        thread's connection; the store cannot be used afterwards."""
         if self._closed:
             return
-        self.map.close()
+        self._tell(lambda listener: listener.on_close())
         self._closed = True
         with self._write_lock, self._connections_lock:
             for connection in self._connections:
@@ -186,7 +226,7 @@ class SpanStore:
             due = self._added_since_retention >= min(RETENTION_EVERY,
                                                      max(1, self.max_spans // 10))
             if added:  # under the write lock: a fold sees these spans and their touch together
-                self.map.touched(spans, watermark)
+                self._tell(lambda listener: listener.on_ingest(spans, watermark))
         if due:
             self.enforce_retention()
         return added
@@ -220,7 +260,8 @@ class SpanStore:
                     (count - self.max_spans,)).rowcount
             if dropped:
                 (oldest,) = connection.execute("SELECT min(start_ns) FROM spans").fetchone()
-                self.map.dropped_before(connection, (oldest or _ns(time.time())) // 1_000_000_000)
+                oldest_second = (oldest or _ns(time.time())) // 1_000_000_000
+                self._tell(lambda listener: listener.on_retention(connection, oldest_second))
             return int(dropped)
 
     @property

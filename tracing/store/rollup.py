@@ -10,6 +10,9 @@ its share from all of them added, so late spans and retried exports never count 
 
 Requests fall into the second their span started in; a window includes every second it
 touches, so its edges are exact to the second.
+
+Whoever opens the store attaches the rollup: `store.add_listener(MapRollup(store))`; the store
+then tells it of each commit (`on_ingest`), retention pass and its close.
 """
 
 from __future__ import annotations
@@ -18,19 +21,18 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from tracing.graph import Edges, Nodes, Request, Stats, render, requests
 from tracing.nodes import Node
 from tracing.spans import Span
+from tracing.store.database import SpanStore
 from tracing.store.gc import collector_paused
-
-if TYPE_CHECKING:
-    from tracing.store.database import SpanStore
+from tracing.store.listener import StoreListener
 
 log = logging.getLogger("ripple.tracing.rollup")
 QUIET_SECONDS = 1.0
@@ -95,11 +97,14 @@ class _Pending:
     spans: list[Span] | None
 
 
-class MapRollup:
-    """Folds a store's traces into `map_stats` and answers service maps from it."""
+class MapRollup(StoreListener):
+    """Folds a store's traces into `map_stats` and answers service maps from it; register it
+    with `store.add_listener` to be told of what the store commits."""
 
     def __init__(self, store: SpanStore) -> None:
         self.store = store
+        with store.writing() as connection:
+            connection.execute(SCHEMA)
         self._pending: dict[str, _Pending] = {}
         self._held = 0  # spans held in `_pending`
         self._pending_lock = threading.Lock()
@@ -108,10 +113,10 @@ class MapRollup:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    # bookkeeping, called by the store --------------------------------------------------------
+    # bookkeeping: the store's listener hooks ------------------------------------------------
 
-    def touched(self, spans: Iterable[Span], watermark: int) -> None:
-        """These spans were stored, with rowids above `watermark`."""
+    def on_ingest(self, spans: Sequence[Span], watermark: int) -> None:
+        """Hold these spans' traces for folding (their spans have rowids above `watermark`)."""
         now = time.monotonic()
         with self._pending_lock:
             for span in spans:
@@ -129,11 +134,12 @@ class MapRollup:
         if self._thread is None:
             self._start()
 
-    def dropped_before(self, connection: sqlite3.Connection, second: int) -> None:
-        """Retention: forget what was counted for the seconds before `second`."""
-        connection.execute("DELETE FROM map_stats WHERE second < ?", (second,))
+    def on_retention(self, connection: sqlite3.Connection, oldest_second: int) -> None:
+        """Forget what was counted for the seconds before `oldest_second`."""
+        connection.execute("DELETE FROM map_stats WHERE second < ?", (oldest_second,))
 
-    def close(self) -> None:
+    def on_close(self) -> None:
+        """Stop the background fold and fold everything pending."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)

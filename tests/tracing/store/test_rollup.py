@@ -15,12 +15,19 @@ from tracing.graph import service_graph
 from tracing.nodes import FUNCTION, LAMBDA
 from tracing.spans import Span
 from tracing.store.database import SpanStore
+from tracing.store.rollup import MapRollup
 
 EVERYTHING = (T0 - 60, T0 + 3600)
 
 
 def from_store(store: SpanStore, start: float, end: float) -> list[dict[str, Any]]:
     return store.map.services(start, end)
+
+
+def with_rollup(path: Path, max_spans: int) -> tuple[SpanStore, MapRollup]:
+    """A store at `path` with the rollup attached, as the endpoint opens it."""
+    store = SpanStore(path, max_spans=max_spans, max_age_hours=FOREVER)
+    return store, store.add_listener(MapRollup(store))
 
 
 def rebuilt(spans: list[Span], start: float, end: float) -> list[dict[str, Any]]:
@@ -38,23 +45,23 @@ def test_the_counted_map_equals_a_rebuild_from_every_span(store: SpanStore) -> N
 
 
 def test_spans_that_arrive_after_their_trace_was_counted_are_added_once(
-        store: SpanStore) -> None:
+        store: SpanStore, rollup: MapRollup) -> None:
     # Given a chain whose spans come from three processes, in three exports
     spans = chain().spans
     thirds = [spans[index::3] for index in range(3)]
     # When each export is counted before the next one arrives
     for part in thirds:
         store.add(part)
-        store.map.fold()
+        rollup.fold()
     # Then the map counts what the whole chain's map counts, nothing twice (only the times
     # may be wider: a span first counted under the client stretched the client's range)
     assert counts(from_store(store, *EVERYTHING)) == counts(rebuilt(spans, *EVERYTHING))
 
 
-def counts(services: list[dict[str, Any]]) -> dict[tuple[str, str], Any]:
+def counts(services: list[dict[str, Any]]) -> dict[tuple[str, ...], Any]:
     """Each node's and edge's statistics and histograms, without their times."""
     names = {service["ReferenceId"]: (service["Name"], service["Type"]) for service in services}
-    found: dict[tuple[str, str], Any] = {}
+    found: dict[tuple[str, ...], Any] = {}
     for service in services:
         node = names[service["ReferenceId"]]
         found[node] = (service["SummaryStatistics"], service["ResponseTimeHistogram"])
@@ -108,9 +115,9 @@ def test_quiet_traces_are_counted_in_the_background(store: SpanStore) -> None:
 
 def test_retention_forgets_the_counts_of_dropped_spans(tmp_path: Path) -> None:
     # Given a store that keeps 4 spans (one invocation's), holding a chain from T0
-    store = SpanStore(tmp_path / "traces.db", max_spans=4, max_age_hours=FOREVER)
+    store, rollup = with_rollup(tmp_path / "traces.db", max_spans=4)
     store.add(chain().spans)
-    store.map.fold()
+    rollup.fold()
     # When a later trace pushes the chain out
     later = TraceBuilder(start=T0 + 3600, number=9)
     later.function("f", None, 0.0)
@@ -125,17 +132,18 @@ def test_retention_forgets_the_counts_of_dropped_spans(tmp_path: Path) -> None:
 def test_counts_survive_a_reopen_even_when_closed_before_the_fold(tmp_path: Path) -> None:
     # Given a store closed right after a chain was stored
     spans = chain().spans
-    store = SpanStore(tmp_path / "traces.db", max_spans=1_000_000, max_age_hours=FOREVER)
+    store, _ = with_rollup(tmp_path / "traces.db", max_spans=1_000_000)
     store.add(spans)
     store.close()
     # When it is opened again
-    reopened = SpanStore(tmp_path / "traces.db", max_spans=1_000_000, max_age_hours=FOREVER)
+    reopened, _ = with_rollup(tmp_path / "traces.db", max_spans=1_000_000)
     # Then the map is there
     assert from_store(reopened, *EVERYTHING) == rebuilt(spans, *EVERYTHING)
     reopened.close()
 
 
-def test_exports_landing_while_the_map_folds_are_counted_once(store: SpanStore) -> None:
+def test_exports_landing_while_the_map_folds_are_counted_once(store: SpanStore,
+                                                              rollup: MapRollup) -> None:
     # Given 300 traces whose spans arrive in two exports each, in a shuffled order
     traces = []
     for number in range(1, 301):
@@ -149,7 +157,7 @@ def test_exports_landing_while_the_map_folds_are_counted_once(store: SpanStore) 
 
     def fold_continuously() -> None:
         while not done.is_set():
-            store.map.fold()
+            rollup.fold()
 
     folder = threading.Thread(target=fold_continuously)
     folder.start()

@@ -16,7 +16,7 @@ from orchestrator.endpoint.apigateway.routes import RouteTable
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.functions.registry import Registry
 from orchestrator.invocations.dead_letters import DeadLetters
-from orchestrator.services.dynamodb.store import ensure_table
+from orchestrator.services.dynamodb.tables import ensure_table
 from orchestrator.services.s3.notifications import S3Notifications
 from orchestrator.services.s3.store import ensure_bucket
 

@@ -15,6 +15,7 @@ import anyio.to_thread
 from redis import Redis
 from starlette.types import Receive, Scope, Send
 
+from orchestrator.services.calls import name_operation
 from orchestrator.services.dynamodb import batch, items, reads, stream_api, tables
 from orchestrator.services.dynamodb.errors import (
     DynamoDBError,
@@ -54,6 +55,7 @@ OPERATIONS: dict[str, Operation] = {
 def handle(store: Store, target: str, body: bytes) -> tuple[int, dict[str, Any]]:
     """One request, start to end: (HTTP status, JSON body)."""
     try:
+        name_call(target)  # as the client called it, implemented or not
         operation = OPERATIONS.get(target)
         if operation is None:
             raise UnknownOperation(f"Unknown operation: {target or 'no X-Amz-Target header'}")
@@ -63,6 +65,7 @@ def handle(store: Store, target: str, body: bytes) -> tuple[int, dict[str, Any]]
             raise SerializationError(f"Malformed request body: {error}") from None
         if not isinstance(request, dict):
             raise SerializationError("Malformed request body: expected a JSON object")
+        name_call(target, table_names(request))
         return 200, operation(store, request)
     except DynamoDBError as error:
         return error.status, error.body()
@@ -70,6 +73,31 @@ def handle(store: Store, target: str, body: bytes) -> tuple[int, dict[str, Any]]
         log.exception("DynamoDB %s failed", target)
         failure = InternalServerError(f"Internal server error: {type(error).__name__}: {error}")
         return failure.status, failure.body()
+
+
+def name_call(target: str, tables: list[str] | None = None) -> None:
+    """Name the span's operation after `X-Amz-Target`, with the tables the request names
+    (`aws.dynamodb.table_names`)."""
+    prefix, dot, operation = target.rpartition(".")
+    if not dot:
+        return
+    service = "DynamoDB Streams" if prefix.startswith("DynamoDBStreams_") else "DynamoDB"
+    name_operation(service, operation, {"aws.dynamodb.table_names": tables} if tables else {})
+
+
+def table_names(request: dict[str, Any]) -> list[str]:
+    """TableName, or the tables of a batch's RequestItems or a transaction's TransactItems."""
+    if "TableName" in request:
+        return [str(request["TableName"])]
+    items = request.get("RequestItems")
+    if isinstance(items, dict) and items:
+        return sorted(items)
+    transact = request.get("TransactItems")
+    if not isinstance(transact, list):
+        return []
+    return sorted({str(action["TableName"]) for entry in transact if isinstance(entry, dict)
+                   for action in entry.values()
+                   if isinstance(action, dict) and "TableName" in action})
 
 
 class DynamoDBApp:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -210,16 +209,3 @@ class Store:
         low = b"(" + after.encode() if after is not None else b"-"
         found: Any = self.redis.zrangebylex(keys.partitions(table.name), low, b"+", 0, count)
         return [streams.text(member) for member in found]
-
-
-def new_table(**definition: Any) -> Table:
-    return Table(id=uuid.uuid4().hex, created=time.time(), **definition)
-
-
-def ensure_table(redis: Redis, name: str, keys: dict[str, str],
-                 stream_view_type: str | None, region: str | None = None) -> Table:
-    """Create the table a spec declares (`keys`: {hash name: type[, range name: type]}) unless
-    it exists; an existing table keeps its items and gets the declared stream setting."""
-    from orchestrator.services.dynamodb.tables import ensure_table as ensure
-
-    return ensure(redis, name, keys, stream_view_type, region)

@@ -1,9 +1,10 @@
 """Table operations: CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable, and
-`ensure_table` for tables a spec declares."""
+`ensure_table` for tables a spec declares. Built on the store, which knows nothing of them."""
 
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 from redis import Redis
@@ -11,7 +12,7 @@ from redis import Redis
 from orchestrator.events.dynamodb import STREAM_VIEW_TYPES
 from orchestrator.services.dynamodb.errors import ResourceInUse, ValidationError
 from orchestrator.services.dynamodb.schema import Table, check_table_name, stream_label
-from orchestrator.services.dynamodb.store import Store, new_table
+from orchestrator.services.dynamodb.store import Store
 from orchestrator.services.dynamodb.types import INVALID
 from orchestrator.settings import get_settings
 
@@ -98,9 +99,9 @@ def create_table(store: Store, request: dict[str, Any]) -> dict[str, Any]:
                                   "table's primary key, or scan with a FilterExpression")
     view_type = _stream(request.get("StreamSpecification"))
     now = time.time()
-    table = new_table(name=name, region=store.region, **_key_schema(request),
-                      **_billing(request), stream_view_type=view_type,
-                      stream_label=stream_label(now) if view_type else None)
+    table = Table(id=uuid.uuid4().hex, created=now, name=name, region=store.region,
+                  **_key_schema(request), **_billing(request), stream_view_type=view_type,
+                  stream_label=stream_label(now) if view_type else None)
     store.create_table(table)
     return {"TableDescription": describe(store, table)}
 

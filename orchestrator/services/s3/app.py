@@ -16,6 +16,7 @@ import anyio.to_thread
 from redis import Redis
 from starlette.types import Receive, Scope, Send
 
+from orchestrator.services.calls import name_operation
 from orchestrator.services.s3 import buckets, listing, objects
 from orchestrator.services.s3.chunked import is_aws_chunked
 from orchestrator.services.s3.context import S3Context
@@ -35,21 +36,40 @@ from orchestrator.settings import Settings
 log = logging.getLogger("ripple.s3")
 
 Operation = Callable[[S3Context, S3Request], S3Response]
-# (method, subresource) -> operation; "" is the bucket or object itself.
-BUCKET_OPERATIONS: dict[tuple[str, str], Operation] = {
-    ("PUT", ""): buckets.create_bucket,
-    ("HEAD", ""): buckets.head_bucket,
-    ("DELETE", ""): buckets.delete_bucket,
-    ("GET", "location"): buckets.get_bucket_location,
-    ("GET", "versioning"): buckets.get_bucket_versioning,
-    ("GET", "notification"): buckets.get_notifications,
-    ("PUT", "notification"): buckets.put_notifications,
-    ("POST", "delete"): objects.delete_objects,
+# Each operation by the name AWS gives it (the span's `rpc.method`).
+OPERATIONS: dict[str, Operation] = {
+    "ListBuckets": buckets.list_buckets,
+    "CreateBucket": buckets.create_bucket,
+    "HeadBucket": buckets.head_bucket,
+    "DeleteBucket": buckets.delete_bucket,
+    "GetBucketLocation": buckets.get_bucket_location,
+    "GetBucketVersioning": buckets.get_bucket_versioning,
+    "GetBucketNotificationConfiguration": buckets.get_notifications,
+    "PutBucketNotificationConfiguration": buckets.put_notifications,
+    "ListObjects": listing.list_objects,
+    "ListObjectsV2": listing.list_objects_v2,
+    "DeleteObjects": objects.delete_objects,
+    "GetObject": objects.get_object,
+    "HeadObject": objects.head_object,
+    "PutObject": objects.put_object,
+    "CopyObject": objects.copy_object,
+    "DeleteObject": objects.delete_object,
 }
-OBJECT_OPERATIONS: dict[tuple[str, str], Operation] = {
-    ("GET", ""): objects.get_object,
-    ("HEAD", ""): objects.head_object,
-    ("DELETE", ""): objects.delete_object,
+# (method, subresource) -> operation; "" is the bucket or object itself.
+BUCKET_ROUTES: dict[tuple[str, str], str] = {
+    ("PUT", ""): "CreateBucket",
+    ("HEAD", ""): "HeadBucket",
+    ("DELETE", ""): "DeleteBucket",
+    ("GET", "location"): "GetBucketLocation",
+    ("GET", "versioning"): "GetBucketVersioning",
+    ("GET", "notification"): "GetBucketNotificationConfiguration",
+    ("PUT", "notification"): "PutBucketNotificationConfiguration",
+    ("POST", "delete"): "DeleteObjects",
+}
+OBJECT_ROUTES: dict[tuple[str, str], str] = {
+    ("GET", ""): "GetObject",
+    ("HEAD", ""): "HeadObject",
+    ("DELETE", ""): "DeleteObject",
 }
 # Query parameters that name a sub-resource (another operation), not an option.
 SUBRESOURCES = frozenset({
@@ -65,27 +85,28 @@ METHODS = ("GET", "PUT", "HEAD", "DELETE", "POST")
 FRAMING_ALLOWANCE = 1024 * 1024
 
 
-def route(request: S3Request) -> Operation:
-    """The operation a request asks for; MethodNotAllowed or NotImplemented otherwise."""
+def route(request: S3Request) -> str:
+    """The name of the operation a request asks for; MethodNotAllowed or NotImplemented
+    otherwise."""
     method = request.method
     if method not in METHODS:
         raise MethodNotAllowed(Method=method, ResourceType="OBJECT" if request.key else "BUCKET")
     if not request.bucket:
         if method == "GET":
-            return buckets.list_buckets
+            return "ListBuckets"
         raise MethodNotAllowed(Method=method, ResourceType="SERVICE")
     named = sorted(SUBRESOURCES & request.query.keys())
     subresource = named[0] if named else ""
     if not request.key:
         if (method, subresource) == ("GET", ""):
             v2 = request.query.get("list-type") == "2"
-            return listing.list_objects_v2 if v2 else listing.list_objects
-        operation = BUCKET_OPERATIONS.get((method, subresource))
+            return "ListObjectsV2" if v2 else "ListObjects"
+        operation = BUCKET_ROUTES.get((method, subresource))
     elif (method, subresource) == ("PUT", ""):
         copy = "x-amz-copy-source" in request.headers
-        operation = objects.copy_object if copy else objects.put_object
+        operation = "CopyObject" if copy else "PutObject"
     else:
-        operation = OBJECT_OPERATIONS.get((method, subresource))
+        operation = OBJECT_ROUTES.get((method, subresource))
     if operation is None:
         what = f"{method} ?{subresource}" if subresource else f"{method} (POST Object)"
         raise NotImplementedOperation(f"ripple's S3 does not implement {what} on "
@@ -97,12 +118,22 @@ def route(request: S3Request) -> Operation:
 def handle(context: S3Context, request: S3Request) -> S3Response:
     """One request, start to end; errors become S3's `<Error>` documents."""
     try:
-        return route(request)(context, request)
+        operation = route(request)
+        name_operation("S3", operation, span_attributes(request))
+        return OPERATIONS[operation](context, request)
     except S3Error as error:
         return error_response(error, request)
     except Exception as error:
         log.exception("S3 %s %s failed", request.method, request.resource)
         return error_response(InternalError(f"{type(error).__name__}: {error}"), request)
+
+
+def span_attributes(request: S3Request) -> dict[str, str]:
+    """The bucket and key a request names, as OpenTelemetry's `aws.s3.*` attributes."""
+    attributes = {"aws.s3.bucket": request.bucket} if request.bucket else {}
+    if request.key:
+        attributes["aws.s3.key"] = request.key
+    return attributes
 
 
 def error_response(error: S3Error, request: S3Request) -> S3Response:

@@ -1,5 +1,6 @@
 """The endpoint's spans for AWS calls, with callers that record their own CLIENT span (boto3
-in an environment with OpenTelemetry) and callers that do not (OTEL_SDK_DISABLED=true)."""
+in an environment with OpenTelemetry) and callers that do not (OTEL_SDK_DISABLED=true), named
+after the operation the service routed the call to."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import json
 import uuid
 from typing import Any
 
+import boto3
+
 from tests.conftest import Deploy, Ripple, wait_for
-from tracing.propagation import from_xray
+from tests.orchestrator.services.dynamodb.conftest import aws
+from tracing.propagation import TraceContext, from_xray
 from tracing.spans import Span, SpanKind
 from tracing.store.database import SpanStore
 
@@ -91,3 +95,69 @@ def test_without_opentelemetry_in_the_function_the_endpoint_records_the_client_s
     servers = [span for span in spans.values() if span.name == "S3.ListObjectsV2"
                and span.kind == SpanKind.SERVER]
     assert [server.parent_span_id for server in servers] == [client.span_id]
+
+
+def traced(client: Any) -> str:
+    """Send every call `client` makes under one new trace, as an instrumented caller names its
+    CLIENT span in `traceparent`; the trace's id."""
+    context = TraceContext.new()
+
+    def add_traceparent(request: Any, **_: Any) -> None:
+        request.headers["traceparent"] = context.to_traceparent()
+
+    client.meta.events.register("before-send", add_traceparent)
+    return context.trace_id
+
+
+def server_span(ripple: Ripple, trace_id: str, name: str) -> Span:
+    """The endpoint's SERVER span called `name` in the trace, once it has arrived."""
+    store = SpanStore(ripple.data_dir / "traces.db", 1_000_000, 24)
+    try:
+        return wait_for(lambda: next((span for span in store.trace(trace_id)
+                                      if span.kind == SpanKind.SERVER and span.name == name),
+                                     None))
+    finally:
+        store.close()
+
+
+def test_bucket_subresources_are_named_by_the_operation_s3_routed_them_to(
+        ripple: Ripple) -> None:
+    # Given a bucket, and a client whose calls carry a trace
+    s3 = boto3.client("s3", **aws(ripple))
+    bucket = f"mw-{uuid.uuid4().hex[:6]}"
+    s3.create_bucket(Bucket=bucket)
+    trace_id = traced(s3)
+    # When it asks for the bucket's location and versioning (GET /bucket?location, ?versioning)
+    assert s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] is None
+    versioning = s3.get_bucket_versioning(Bucket=bucket)
+    # Then a bucket without versioning answers as S3 does: no Status at all
+    assert versioning["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert "Status" not in versioning
+    # And each call's SERVER span is named after its operation, not ListObjects
+    location = server_span(ripple, trace_id, "S3.GetBucketLocation")
+    assert location.attributes["rpc.method"] == "GetBucketLocation"
+    assert location.attributes["aws.s3.bucket"] == bucket
+    assert location.attributes["http.response.status_code"] == 200
+    assert server_span(ripple, trace_id, "S3.GetBucketVersioning").attributes[
+        "aws.s3.bucket"] == bucket
+
+
+def test_a_dynamodb_calls_span_names_its_tables(ripple: Ripple) -> None:
+    # Given a table, and a client whose calls carry a trace
+    dynamodb = boto3.client("dynamodb", **aws(ripple))
+    table = f"t-{uuid.uuid4().hex[:10]}"
+    dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    trace_id = traced(dynamodb)
+    # When it puts an item, and writes in a batch
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "one"}})
+    dynamodb.batch_write_item(RequestItems={table: [
+        {"PutRequest": {"Item": {"pk": {"S": "two"}}}}]})
+    # Then each SERVER span is named after the operation and carries the table's name
+    put = server_span(ripple, trace_id, "DynamoDB.PutItem")
+    assert put.attributes["rpc.service"] == "DynamoDB"
+    assert put.attributes["rpc.method"] == "PutItem"
+    assert list(put.attributes["aws.dynamodb.table_names"]) == [table]
+    batch = server_span(ripple, trace_id, "DynamoDB.BatchWriteItem")
+    assert list(batch.attributes["aws.dynamodb.table_names"]) == [table]

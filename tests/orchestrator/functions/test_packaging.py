@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
+import re
 import stat
 import zipfile
 from pathlib import Path
@@ -60,7 +62,9 @@ def test_same_content_gives_the_same_bytes_and_hash(tmp_path: Path) -> None:
     # Then the archives are byte-identical
     assert blob_a == blob_b
     assert code_sha256(blob_a) == code_sha256(blob_b)
-    assert len(code_sha256(blob_a)) == 64 and int(code_sha256(blob_a), 16) >= 0
+    # And the hash is the archive's SHA-256, in lower-case hex
+    assert code_sha256(blob_a) == hashlib.sha256(blob_a).hexdigest()
+    assert re.fullmatch(r"[0-9a-f]{64}", code_sha256(blob_a))
 
 
 def test_touching_files_does_not_change_the_hash(tmp_path: Path) -> None:

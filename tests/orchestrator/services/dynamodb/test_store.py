@@ -9,7 +9,8 @@ from redis import Redis
 
 from orchestrator.services.dynamodb import streams
 from orchestrator.services.dynamodb.errors import ResourceNotFound
-from orchestrator.services.dynamodb.store import Store, Write, ensure_table
+from orchestrator.services.dynamodb.store import Store, Write
+from orchestrator.services.dynamodb.tables import ensure_table
 
 
 def test_a_stale_write_is_refused_and_leaves_no_record(redis: Redis) -> None:

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 from redis import Redis
 
-from orchestrator.services.dynamodb.store import ensure_table
+from orchestrator.services.dynamodb.tables import ensure_table
 from tests.orchestrator.services.dynamodb.conftest import NewTable
 
 

@@ -4,6 +4,11 @@ The child leaves the template's session, writes to the worker's pipe, sees only 
 variables, starts in the function's code directory with LAMBDA_TASK_ROOT first on sys.path, gets
 OpenTelemetry unless the function turned it off, and then runs awslambdaric exactly as
 `python -m awslambdaric <handler>` would — the process exits when awslambdaric does.
+
+Before the handler is imported, ripple's own packages leave `sys.modules`: a function that ships
+a `tracing.py` of its own imports its own module, as it would on Lambda, instead of ripple's. The
+telemetry configured here keeps working through the functions and modules it already holds;
+nothing in the sandbox imports a ripple module after that point.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ import awslambdaric.lambda_runtime_marshaller  # noqa: F401
 
 from workers.sandbox import telemetry, warm
 
+# ripple's top-level packages (pyproject's `packages.find`): names a function may ship too.
+RIPPLE_PACKAGES = frozenset({"orchestrator", "tracing", "workers"})
+
 
 def become_environment(request: dict[str, Any], stdout: int, lifeline: int) -> NoReturn:
     """Never returns: the forked child runs the function until awslambdaric exits."""
@@ -39,6 +47,7 @@ def become_environment(request: dict[str, Any], stdout: int, lifeline: int) -> N
             ric_bootstrap.handle_event_request = telemetry.around_invocations(
                 ric_bootstrap.handle_event_request)
         telemetry.exit_when_closed(lifeline, provider)
+        _forget_ripple()
     except BaseException:
         traceback.print_exc()
         _exit(127)
@@ -62,6 +71,13 @@ def _isolate(request: dict[str, Any], stdout: int) -> None:
     sys.path[:] = [code_dir, *(entry for entry in sys.path[1:] if entry != code_dir)]
     sys.argv = [os.path.join(os.path.dirname(awslambdaric.__file__), "__main__.py"),
                 request["handler"]]
+
+
+def _forget_ripple() -> None:
+    """Drop ripple's modules from sys.modules, so that the function's `import tracing` finds its
+    own module on sys.path (or fails, as on Lambda) rather than ripple's."""
+    for name in [name for name in sys.modules if name.split(".")[0] in RIPPLE_PACKAGES]:
+        del sys.modules[name]
 
 
 def _run_awslambdaric() -> int:

@@ -76,8 +76,10 @@ def configure(environ: Mapping[str, str]) -> TracerProvider:
         exporter, max_queue_size=QUEUE_SIZE, schedule_delay_millis=EXPORT_DELAY_MS,
         max_export_batch_size=2_048, export_timeout_millis=EXPORT_TIMEOUT_MS))
     trace.set_tracer_provider(provider)
-    BotocoreInstrumentor().instrument(tracer_provider=provider, request_hook=_describe_request,
-                                      skip_dep_check=True)
+    # The instrumentor's constructor has no annotations upstream (opentelemetry-instrumentation).
+    instrumentor = BotocoreInstrumentor()  # type: ignore[no-untyped-call]
+    instrumentor.instrument(tracer_provider=provider, request_hook=_describe_request,
+                            skip_dep_check=True)
     # The instrumentation only injects X-Ray's header, and not even that when botocore already
     # set it from _X_AMZN_TRACE_ID: the W3C header is what names this CLIENT span as parent.
     wrap_function_wrapper("botocore.endpoint", "Endpoint.prepare_request", _inject_traceparent)

@@ -31,7 +31,7 @@ def share_loader() -> None:
             return _loader
         return original(search_path_string)
 
-    botocore.session.create_loader = create_loader  # type: ignore[assignment]
+    botocore.session.create_loader = create_loader
 
 
 def opentelemetry() -> None:
@@ -45,5 +45,7 @@ def opentelemetry() -> None:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
 
-    OTLPSpanExporter(endpoint="http://127.0.0.1:9/v1/traces").shutdown()
+    exporter = OTLPSpanExporter(endpoint="http://127.0.0.1:9/v1/traces")
+    # shutdown has no annotations upstream (opentelemetry-exporter-otlp-proto-http).
+    exporter.shutdown()  # type: ignore[no-untyped-call]
     TracerProvider(resource=Resource.create({"service.name": "warm"}), shutdown_on_exit=False)

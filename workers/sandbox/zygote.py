@@ -31,9 +31,10 @@ MAX_MESSAGE = 1 << 20
 
 def preloaded() -> list[str]:
     """Top-level packages already imported here: a function that ships its own copy of one of
-    them (a vendored boto3) must not run from the template."""
-    stdlib = sys.stdlib_module_names
-    return sorted({name.split(".")[0] for name in sys.modules} - stdlib - {"__main__"})
+    them (a vendored boto3) must not run from the template. ripple's own packages do not count:
+    each child forgets them before it imports the function."""
+    ignored = sys.stdlib_module_names | bootstrap.RIPPLE_PACKAGES | {"__main__"}
+    return sorted({name.split(".")[0] for name in sys.modules} - ignored)
 
 
 def serve(channel: socket.socket) -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.settings import Settings
+from tests.workers.environments.conftest import OtlpSink
 from workers.environments import launcher as templates
 from workers.environments.environment import Environment
 from workers.environments.launcher import ForkedProcess, PopenProcess, Template, shared_template
@@ -153,6 +154,47 @@ def test_a_function_that_ships_its_own_boto3_does_not_use_the_template(
         env.stop()
     # Then it imports its own copy, as on Lambda
     assert outcome.payload == b"true" and isinstance(env.process, PopenProcess)
+
+
+@pytest.mark.parametrize("module", ["tracing.py", "workers.py", "pydantic/__init__.py"])
+def test_a_function_that_ships_a_module_named_like_ripples_own_runs_it_from_the_template(
+        module: str, code: Path, fresh_template: Template) -> None:
+    # Given a function whose code has a top-level module named like one of ripple's packages
+    # (or like pydantic, which the template no longer imports)
+    path = code / module
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("MARKER = 'shipped with the function'\n")
+    name = module.split("/")[0].removesuffix(".py")
+    (code / "app.py").write_text(f"import {name}\ndef handler(e, c):\n"
+                                 f"    return [{name}.MARKER, {name}.__file__]\n")
+    # When it starts
+    env = start(code)
+    try:
+        outcome = env.invoke("req-1", b"{}")
+    finally:
+        env.stop()
+    # Then it is forked from the template all the same, and imports its own module
+    assert json.loads(outcome.payload) == ["shipped with the function", str(path)]
+    assert isinstance(env.process, ForkedProcess)
+
+
+def test_a_function_with_its_own_tracing_module_still_exports_its_spans(
+        code: Path, fresh_template: Template, otlp_sink: OtlpSink) -> None:
+    # Given a function that ships its own tracing.py and makes a boto3 call
+    (code / "tracing.py").write_text("MARKER = 'mine'\n")
+    (code / "app.py").write_text("import boto3, tracing\ndef handler(e, c):\n"
+                                 "    boto3.client('s3').list_buckets()\n"
+                                 "    return tracing.MARKER\n")
+    function = FunctionConfig(name="tmpl", handler="app.handler", code_sha256="x")
+    env = Environment(function, code, Settings(endpoint=otlp_sink.url))
+    # When it is invoked and then stopped cleanly
+    try:
+        outcome = env.invoke("req-1", b"{}")
+    finally:
+        env.stop(grace=5.0)
+    # Then it ran its own module from the template, and ripple's telemetry still sent its span
+    assert outcome.payload == b'"mine"' and isinstance(env.process, ForkedProcess)
+    assert ("tmpl", "S3.ListBuckets") in otlp_sink.spans
 
 
 def test_each_worker_process_has_its_own_template() -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import threading
 import zipfile
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ from orchestrator.functions.packaging import code_sha256
 from orchestrator.functions.registry import Registry
 from orchestrator.process.redis_server import EmbeddedRedis
 from orchestrator.settings import Settings
-from tracing.receiver import DECODERS
+from tests.workers.environments.conftest import OtlpSink
 from workers.environments.code_cache import CodeCache
 from workers.environments.pool import EnvironmentPool
 
@@ -83,39 +81,10 @@ def test_the_pool_keeps_to_its_size_cap(registry: Registry, tmp_path: Path) -> N
     pool.shutdown()
 
 
-class OtlpSink:
-    """An outside OTLP/HTTP receiver (and AWS endpoint answering 200 to anything)."""
-
-    def __init__(self) -> None:
-        self.spans: list[tuple[str, str]] = []  # (service.name, span name)
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                if self.path == "/v1/traces":
-                    decode = DECODERS[self.headers.get("Content-Type", "")]
-                    sink.spans += [(span.resource["service.name"], span.name)
-                                   for span in decode(body)]
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            do_GET = do_POST  # noqa: N815
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 def test_an_environment_reaped_right_after_its_invocation_still_exports_its_spans(
-        registry: Registry, tmp_path: Path) -> None:
+        registry: Registry, tmp_path: Path, otlp_sink: OtlpSink) -> None:
     # Given an environment whose handler made a boto3 call, with its span not yet exported
-    sink = OtlpSink()
-    pool = make_pool(registry, tmp_path, env_idle_seconds=0.0, endpoint=sink.url)
+    pool = make_pool(registry, tmp_path, env_idle_seconds=0.0, endpoint=otlp_sink.url)
     function = deployed(registry, "import boto3\ndef handler(e, c):\n"
                                   "    boto3.client('s3').list_buckets()\n")
     env, _ = pool.checkout(function)
@@ -125,5 +94,4 @@ def test_an_environment_reaped_right_after_its_invocation_still_exports_its_span
     # When the pool reaps it at once
     pool.reap()
     # Then the environment flushed its CLIENT span before it went
-    assert ("f", "S3.ListBuckets") in sink.spans
-    sink.server.shutdown()
+    assert ("f", "S3.ListBuckets") in otlp_sink.spans

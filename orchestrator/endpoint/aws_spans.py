@@ -34,11 +34,8 @@ SERVICES = {"s3": "S3", "dynamodb": "DynamoDB"}
 def open_call(scope: Scope) -> Call | None:
     """The AWS call a request is, as far as it is known before any service routes it; None for
     ripple's own routes (and X-Ray's, whose spans are ripple's own plumbing)."""
-    path: str = scope["path"]
-    if path.startswith(LAMBDA_PREFIX) and path.endswith("/invocations"):
-        # Lambda's API is a route of ripple's own FastAPI app, which records no operation.
-        name = unquote(path[len(LAMBDA_PREFIX):-len("/invocations")]).split(":")[-1]
-        return Call("Lambda", "Invoke", {"faas.invoked_name": name})
+    if scope["path"].startswith(LAMBDA_PREFIX):  # Lambda's API: its routes name the operation
+        return Call("Lambda")
     service = SERVICES.get(service_of(dict(scope["headers"]), scope.get("query_string", b""))
                            or "")
     return Call(service) if service else None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from orchestrator.invocations.invoke import InvokeService
+from orchestrator.invocations.invoke import InvokeService, function_name
+from orchestrator.services.calls import name_operation
 
 router = APIRouter()
 
@@ -12,6 +13,7 @@ router = APIRouter()
 @router.post("/2015-03-31/functions/{name}/invocations")
 async def invoke(name: str, request: Request) -> Response:
     service: InvokeService = request.app.state.invoke
+    name_operation("Lambda", "Invoke", {"faas.invoked_name": function_name(name)})
     headers = request.headers
     result = await service.invoke(
         name,

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from redis import Redis
 from redis.client import Pipeline
 
@@ -168,7 +169,7 @@ class S3Notifications:
                     continue
                 record = self._record(request, event, rule["Id"])
                 invocation = InvocationRequest(function=function,
-                                               payload=json.dumps(s3_event(record)),
+                                               payload=orjson.dumps(s3_event(record)),
                                                invocation_type=InvocationType.ASYNC,
                                                trigger="s3")
                 if self._dispatcher is None:

@@ -15,7 +15,7 @@ from typing import Any
 from redis import Redis
 
 from orchestrator.invocations.message import InvocationRequest
-from workers.environments.environment import Outcome, lambda_error
+from workers.environments.outcome import Outcome, lambda_error
 from workers.environments.pool import EnvironmentPool
 from workers.middleware import HookFailed, InvocationContext, InvocationSkipped, Middleware
 

@@ -7,79 +7,22 @@ invocations (warm), and killed when it times out, exceeds its memory size or its
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import sys
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.settings import Settings
 from workers.environments.launcher import SandboxProcess, launch
+from workers.environments.outcome import Outcome, error_type_of, lambda_error
 from workers.environments.runtime_api import API_PREFIX, RuntimeApiServer, RuntimeRequest
+from workers.environments.variables import sandbox_environment
 
 INIT_TIMEOUT_SECONDS = 10.0
 MEMORY_CHECK_SECONDS = 0.02
 STOP_GRACE_SECONDS = 3.0  # an idle environment's last spans leave within the export timeout
 _PAGE = os.sysconf("SC_PAGE_SIZE")
-_SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
-
-
-@dataclass
-class Outcome:
-    """What one invocation produced, in the terms Lambda reports it."""
-
-    request_id: str
-    payload: bytes
-    error_type: str | None = None  # None on success
-    duration_ms: float = 0.0
-    init_ms: float | None = None  # set on a cold start
-    max_memory_mb: int = 0
-    output: str = ""  # what the runtime and handler wrote during the invocation
-    init_output: str = ""  # what the module printed while it was imported (cold starts)
-
-    @property
-    def ok(self) -> bool:
-        return self.error_type is None
-
-
-def lambda_error(error_type: str, message: str) -> bytes:
-    return json.dumps({"errorMessage": message, "errorType": error_type}).encode()
-
-
-def sandbox_environment(
-    function: FunctionConfig, code_dir: Path, runtime_api: str, settings: Settings, env_id: str
-) -> dict[str, str]:
-    """The variables Lambda sets, the function's own, and nothing of the orchestrator's."""
-    python_bin = str(Path(sys.executable).parent)
-    stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + env_id
-    env = {
-        "PATH": f"{python_bin}:{_SYSTEM_PATH}",
-        "LANG": "en_US.UTF-8",
-        "TZ": ":UTC",
-        "PYTHONUNBUFFERED": "1",
-        "LAMBDA_TASK_ROOT": str(code_dir),
-        "LAMBDA_RUNTIME_DIR": str(Path(sys.executable).parent.parent),
-        "_HANDLER": function.handler,
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
-        "AWS_LAMBDA_RUNTIME_API": runtime_api,
-        "AWS_LAMBDA_FUNCTION_NAME": function.name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
-        "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-        "AWS_REGION": function.region,
-        "AWS_DEFAULT_REGION": function.region,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_SESSION_TOKEN": "test",
-        "AWS_ENDPOINT_URL": settings.endpoint,
-    }
-    env.update(function.environment)
-    return env
 
 
 class Environment:
@@ -210,7 +153,7 @@ class Environment:
                     request.respond(202, b'{"status":"OK"}')
                     error_type = request.headers.get("lambda-runtime-function-error-type")
                     body = request.body or lambda_error("Runtime.Unknown", "unknown error")
-                    return Outcome(request_id, body, error_type or _error_type(body))
+                    return Outcome(request_id, body, error_type or error_type_of(body))
                 if request.method == "GET" and request.path.endswith("/invocation/next"):
                     self._next = request  # a runtime that answered through another connection
                 else:
@@ -295,13 +238,6 @@ class Environment:
         self._server.remove_reader(self._stdout)
         self._server.close()
         self.process.close()
-
-
-def _error_type(body: bytes) -> str:
-    try:
-        return str(json.loads(body).get("errorType") or "Unhandled")
-    except (ValueError, AttributeError):
-        return "Unhandled"
 
 
 def _exit_reason(code: int | None) -> str:

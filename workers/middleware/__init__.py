@@ -8,7 +8,7 @@ from redis.client import Pipeline
 
 from orchestrator.errors import RippleError
 from orchestrator.invocations.message import InvocationRequest
-from workers.environments.environment import Outcome
+from workers.environments.outcome import Outcome
 
 
 class InvocationSkipped(RippleError):

@@ -12,7 +12,7 @@ from orchestrator import keys
 from orchestrator.invocations.billing import billed_ms
 from orchestrator.invocations.message import InvocationReply
 from orchestrator.settings import Settings
-from workers.environments.environment import Outcome
+from workers.environments.outcome import Outcome
 from workers.middleware import InvocationContext, Middleware
 
 LOG_TAIL_BYTES = 4096

@@ -16,7 +16,8 @@ import pytest
 
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.settings import Settings
-from workers.environments.environment import Environment, sandbox_environment
+from workers.environments.environment import Environment
+from workers.environments.variables import sandbox_environment
 
 HANDLER = """
 import os, time

@@ -1,0 +1,46 @@
+"""The variables an execution environment sees: what Lambda sets, the function's own, and
+nothing of ripple's (no `REDIS_URL`, no `RIPPLE_*`)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from orchestrator.functions.config import FunctionConfig
+from orchestrator.settings import Settings
+
+_SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def sandbox_environment(
+    function: FunctionConfig, code_dir: Path, runtime_api: str, settings: Settings, env_id: str
+) -> dict[str, str]:
+    """The variables Lambda sets, the function's own, and nothing of the orchestrator's."""
+    python_bin = str(Path(sys.executable).parent)
+    stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + env_id
+    env = {
+        "PATH": f"{python_bin}:{_SYSTEM_PATH}",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "PYTHONUNBUFFERED": "1",
+        "LAMBDA_TASK_ROOT": str(code_dir),
+        "LAMBDA_RUNTIME_DIR": str(Path(sys.executable).parent.parent),
+        "_HANDLER": function.handler,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
+        "AWS_LAMBDA_RUNTIME_API": runtime_api,
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
+        "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+        "AWS_REGION": function.region,
+        "AWS_DEFAULT_REGION": function.region,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_SESSION_TOKEN": "test",
+        "AWS_ENDPOINT_URL": settings.endpoint,
+    }
+    env.update(function.environment)
+    return env

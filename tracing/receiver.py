@@ -6,27 +6,8 @@ component, the receiver never fails its caller over its own trouble: a store err
 counted (`spans_dropped`) and answered 200 with `partial_success.rejected_spans`, and a forward
 error is the forwarder's to count (`forward_dropped`). Only undecodable input gets a 400.
 
-Wiring, in `orchestrator/endpoint/app.py`'s `create_app` (the store is made before the app serves,
-so the X-Ray app can share it):
-
-    from orchestrator.endpoint import traces_api, xray_api
-    from tracing import receiver
-    from tracing.export.forward import Forwarder
-    from tracing.store.database import SpanStore
-
-    store = SpanStore(settings.data_dir / "traces.db", settings.trace_retention_spans,
-                      settings.trace_retention_hours)
-    app.state.span_store = store
-    app.state.otlp_forwarder = Forwarder.to(settings.otlp_forward)  # None unless set
-    app.include_router(receiver.router)   # POST /v1/traces
-    app.include_router(trace_api.router)  # GET /_ripple/api/servicemap, /traces, /traces/{id}
-    services = service_apps(...)
-    services["xray"] = xray_api.create_app(lambda: store)  # boto3.client("xray") calls
-
-    # and at the end of the lifespan, after `yield`:
-    if app.state.otlp_forwarder is not None:
-        app.state.otlp_forwarder.close()
-    store.close()
+The endpoint (`orchestrator/endpoint/app.py`) makes the store (with the map rollup as its
+listener) and the forwarder before it serves, includes `router`, and closes both at shutdown.
 """
 
 from __future__ import annotations

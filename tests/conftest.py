@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import httpx
 import pytest
 import yaml
@@ -24,6 +25,23 @@ from botocore.config import Config
 ROOT = Path(__file__).resolve().parents[1]
 # Lambda's timers run 600x faster: the 1 and 2 minute retry delays take 0.1 and 0.2 s.
 CLOCK_SPEED = "600"
+
+
+@pytest.fixture(autouse=True)
+def _close_aws_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every boto3 client a test makes is closed after it: its pooled sockets would otherwise be
+    left to the garbage collector, a ResourceWarning (an error here) in some later test."""
+    made: list[Any] = []
+    create = botocore.session.Session.create_client
+
+    def create_and_keep(self: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
+        made.append(create(self, *args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", create_and_keep)
+    yield
+    for client in made:
+        client.close()
 
 
 def free_port() -> int:

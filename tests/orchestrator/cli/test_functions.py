@@ -113,3 +113,4 @@ def test_logs_follow_prints_new_invocations(ripple: Ripple, deploy: Deploy) -> N
         assert "followed-42" in seen and "REPORT RequestId:" in seen
     finally:
         follower.kill()
+        follower.communicate()

@@ -57,6 +57,7 @@ def test_a_rejected_export_is_a_failure(store: SpanStore) -> None:
     with serving(receiver_app(store)) as url:
         exporter = JsonSpanExporter(f"{url}/nowhere", timeout=2)
         assert exporter.export(sdk_spans()) is SpanExportResult.FAILURE
+        exporter.shutdown()
 
 
 @pytest.mark.parametrize(("variables", "expected"), [

@@ -1,12 +1,9 @@
 """The span store: SQLite (WAL) at `.ripple/traces.db`, fed by the OTLP receiver and read by
 the service map, the trace summaries and the timelines.
 
-One row a span. The columns queries select on are real columns (ids as blobs, times in ns);
-attribute values, events and links are one JSON column,
-and what many spans repeat (a resource, a set of attribute keys) is stored once in `shared`:
-a third less disk than whole JSON, and faster to read. Spans read back share their resource
-dict, so treat it as read-only. Retention (a span count and an age) runs every few thousand
-inserts, always deleting the spans that started first.
+One row a span (`rows.py` says how): a third less disk than whole JSON, and faster to read.
+Spans read back share their resource dict, so treat it as read-only. Retention (a span count
+and an age) runs every few thousand inserts, always deleting the spans that started first.
 
 What is derived from the spans (the service-map rollup) is not built here: it registers as a
 `StoreListener` and is told of each commit, retention pass and the close.
@@ -21,14 +18,15 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, TypeVar
 
 import orjson
 
 from tracing.errors import TracingError
-from tracing.spans import Span, SpanEvent, SpanKind, SpanLink, StatusCode
+from tracing.spans import Span
 from tracing.store.gc import collector_paused
-from tracing.store.listener import StoreListener
+from tracing.store.listener import ServiceMap, StoreListener
+from tracing.store.rows import COLUMNS, SCHEMA, Row, decode, dumps, encode_rest, ns, trace_key
 
 log = logging.getLogger("ripple.tracing.store")
 
@@ -36,72 +34,7 @@ log = logging.getLogger("ripple.tracing.store")
 RETENTION_EVERY = 10_000
 # SQLite's default limit on bound parameters is 32,766; stay well below.
 IN_CHUNK = 500
-MAX_NS = 2**63 - 1024  # the largest float below SQLite's INTEGER limit
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS shared (
-    id INTEGER PRIMARY KEY,
-    body TEXT NOT NULL UNIQUE
-);
-CREATE TABLE IF NOT EXISTS spans (
-    trace_id BLOB NOT NULL,
-    span_id BLOB NOT NULL,
-    parent BLOB,
-    name TEXT NOT NULL,
-    kind INTEGER NOT NULL,
-    start_ns INTEGER NOT NULL,
-    end_ns INTEGER NOT NULL,
-    status INTEGER NOT NULL,
-    resource INTEGER NOT NULL,
-    attribute_keys INTEGER NOT NULL,
-    rest TEXT NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS spans_trace ON spans (trace_id, span_id);
-CREATE INDEX IF NOT EXISTS spans_start ON spans (start_ns);
-"""
-COLUMNS = ("trace_id, span_id, parent, name, kind, start_ns, end_ns, status, resource, "
-           "attribute_keys, rest")
-Row = tuple[bytes, bytes, bytes | None, str, int, int, int, int, int, int, str]
-KINDS = tuple(SpanKind)  # by value: a tuple index is cheaper than an enum lookup per row
-STATUSES = tuple(StatusCode)
 Listener = TypeVar("Listener", bound=StoreListener)
-
-
-@runtime_checkable
-class ServiceMap(Protocol):
-    """A listener that answers X-Ray's `Services` for a window (the rollup)."""
-
-    def services(self, start: float, end: float) -> list[dict[str, Any]]: ...
-
-
-def _dumps(value: Any) -> str:
-    return orjson.dumps(value, default=str).decode()
-
-
-def _rest(span: Span) -> str:
-    """Everything not in a column: [attribute values, status message, events, links], with
-    empty parts at the end left out (the attribute keys are stored once per key set)."""
-    rest: list[Any] = [list(span.attributes.values()), span.status_message,
-                       [[event.name, event.time_ns, event.attributes] for event in span.events],
-                       [[link.trace_id, link.span_id, link.attributes] for link in span.links]]
-    while len(rest) > 1 and not rest[-1]:
-        rest.pop()
-    return _dumps(rest)
-
-
-def _ns(seconds: float) -> int:
-    """Epoch seconds as SQLite's 64-bit nanoseconds (clamped, so `end=inf` works)."""
-    return int(max(0.0, min(seconds * 1e9, MAX_NS)))
-
-
-def _trace_key(trace_id: str) -> bytes:
-    try:
-        key = bytes.fromhex(trace_id)
-    except ValueError:
-        key = b""
-    if len(key) != 16:
-        raise TracingError(f"expected 32 hex digits, got {trace_id!r}", "trace_id")
-    return key
 
 
 class SpanStore:
@@ -209,7 +142,7 @@ class SpanStore:
                 rows.append((bytes.fromhex(span.trace_id), bytes.fromhex(span.span_id),
                              bytes.fromhex(span.parent_span_id) if span.parent_span_id else None,
                              span.name, int(span.kind), span.start_ns, span.end_ns,
-                             int(span.status), resource, key_set, _rest(span)))
+                             int(span.status), resource, key_set, encode_rest(span)))
             connection.execute("BEGIN IMMEDIATE")
             try:
                 (watermark,) = connection.execute(
@@ -234,7 +167,7 @@ class SpanStore:
     def _share(self, connection: sqlite3.Connection, document: Any) -> int:
         """The id of a document many spans share (a resource, a set of attribute keys),
         stored once. Outside the spans' transaction, so a rollback cannot orphan an id."""
-        body = _dumps(document)
+        body = dumps(document)
         found = self._shared_ids.get(body)
         if found is None:
             connection.execute("INSERT OR IGNORE INTO shared (body) VALUES (?)", (body,))
@@ -249,7 +182,7 @@ class SpanStore:
         with self._write_lock:
             connection = self._connection()
             self._added_since_retention = 0
-            cutoff = _ns(time.time() - self.max_age_hours * 3600)
+            cutoff = ns(time.time() - self.max_age_hours * 3600)
             dropped = connection.execute("DELETE FROM spans WHERE start_ns < ?",
                                          (cutoff,)).rowcount
             (count,) = connection.execute("SELECT count(*) FROM spans").fetchone()
@@ -260,7 +193,7 @@ class SpanStore:
                     (count - self.max_spans,)).rowcount
             if dropped:
                 (oldest,) = connection.execute("SELECT min(start_ns) FROM spans").fetchone()
-                oldest_second = (oldest or _ns(time.time())) // 1_000_000_000
+                oldest_second = (oldest or ns(time.time())) // 1_000_000_000
                 self._tell(lambda listener: listener.on_retention(connection, oldest_second))
             return int(dropped)
 
@@ -291,13 +224,13 @@ class SpanStore:
     def trace(self, trace_id: str) -> list[Span]:
         """One trace's spans (by 32-hex trace id), by start time."""
         return self._spans(f"SELECT {COLUMNS} FROM spans WHERE trace_id = ? ORDER BY start_ns",
-                           (_trace_key(trace_id),))
+                           (trace_key(trace_id),))
 
     def between(self, start: float, end: float, limit: int | None = None) -> list[Span]:
         """Spans that started within [start, end] (epoch seconds), earliest first."""
         return self._spans(f"SELECT {COLUMNS} FROM spans WHERE start_ns BETWEEN ? AND ? "
                            "ORDER BY start_ns LIMIT ?",
-                           (_ns(start), _ns(end), -1 if limit is None else limit))
+                           (ns(start), ns(end), -1 if limit is None else limit))
 
     def traces_between(self, start: float, end: float,
                        limit: int = 1000) -> dict[str, list[Span]]:
@@ -306,17 +239,14 @@ class SpanStore:
         keys = [key for (key,) in self._connection().execute(
             "SELECT trace_id FROM spans WHERE start_ns BETWEEN ? AND ? "
             "GROUP BY trace_id ORDER BY min(start_ns) DESC LIMIT ?",
-            (_ns(start), _ns(end), limit))]
+            (ns(start), ns(end), limit))]
         return self.traces(key.hex() for key in keys)
 
     def traces(self, trace_ids: Iterable[str]) -> dict[str, list[Span]]:
         """Trace id → spans (by start time) for those of `trace_ids` that are stored, in the
         order asked."""
         found: dict[str, list[Span]] = {trace_id.lower(): [] for trace_id in trace_ids}
-        keys = [_trace_key(trace_id) for trace_id in found]
-        for offset in range(0, len(keys), IN_CHUNK):
-            chunk = keys[offset:offset + IN_CHUNK]
-            marks = ", ".join("?" * len(chunk))
+        for chunk, marks in _chunks([trace_key(trace_id) for trace_id in found]):
             for span in self._spans(f"SELECT {COLUMNS} FROM spans WHERE trace_id IN ({marks}) "
                                     "ORDER BY start_ns", chunk):
                 found[span.trace_id].append(span)
@@ -325,10 +255,7 @@ class SpanStore:
     def traces_with_rowids(self, trace_ids: Iterable[str]) -> dict[str, list[tuple[int, Span]]]:
         """Like `traces`, each span with its rowid (the order spans were stored in)."""
         found: dict[str, list[tuple[int, Span]]] = {}
-        keys = [_trace_key(trace_id) for trace_id in trace_ids]
-        for offset in range(0, len(keys), IN_CHUNK):
-            chunk = keys[offset:offset + IN_CHUNK]
-            marks = ", ".join("?" * len(chunk))
+        for chunk, marks in _chunks([trace_key(trace_id) for trace_id in trace_ids]):
             rows = self._connection().execute(
                 f"SELECT rowid, {COLUMNS} FROM spans WHERE trace_id IN ({marks}) "
                 "ORDER BY start_ns", chunk).fetchall()
@@ -343,10 +270,7 @@ class SpanStore:
     def rowids(self, trace_ids: Iterable[str]) -> dict[str, list[int]]:
         """The rowids of each trace's stored spans (read from the index alone)."""
         found: dict[str, list[int]] = {}
-        keys = [_trace_key(trace_id) for trace_id in trace_ids]
-        for offset in range(0, len(keys), IN_CHUNK):
-            chunk = keys[offset:offset + IN_CHUNK]
-            marks = ", ".join("?" * len(chunk))
+        for chunk, marks in _chunks([trace_key(trace_id) for trace_id in trace_ids]):
             for key, rowid in self._connection().execute(
                     f"SELECT trace_id, rowid FROM spans INDEXED BY spans_trace "
                     f"WHERE trace_id IN ({marks})", chunk):
@@ -359,7 +283,7 @@ class SpanStore:
         for trace_id, span_id in keys:
             with contextlib.suppress(TracingError, ValueError):
                 found += self._spans(f"SELECT {COLUMNS} FROM spans WHERE trace_id = ? AND "
-                                     "span_id = ?", (_trace_key(trace_id), bytes.fromhex(span_id)))
+                                     "span_id = ?", (trace_key(trace_id), bytes.fromhex(span_id)))
         return found
 
     def read(self, query: str, parameters: Sequence[Any]) -> list[Any]:
@@ -375,19 +299,7 @@ class SpanStore:
             return self._decode(rows, connection)
 
     def _decode(self, rows: list[Row], connection: sqlite3.Connection) -> list[Span]:
-        # One JSON document for all rows: a per-call overhead dominates small rows.
-        extras = orjson.loads("[" + ",".join(row[10] for row in rows) + "]")
-        shared = {key: self._shared_document(key, connection)
-                  for key in {row[8] for row in rows} | {row[9] for row in rows}}
-        empty: tuple[()] = ()
-        return [Span(trace_id.hex(), span_id.hex(), parent.hex() if parent else None, name,
-                     KINDS[kind], start_ns, end_ns, STATUSES[status],
-                     extra[1] if len(extra) > 1 else "",
-                     dict(zip(shared[keys], extra[0], strict=True)), shared[resource],
-                     tuple(SpanEvent(*event) for event in extra[2]) if len(extra) > 2 else empty,
-                     tuple(SpanLink(*link) for link in extra[3]) if len(extra) > 3 else empty)
-                for (trace_id, span_id, parent, name, kind, start_ns, end_ns, status, resource,
-                     keys, _), extra in zip(rows, extras, strict=True)]
+        return decode(rows, lambda shared_id: self._shared_document(shared_id, connection))
 
     def _shared_document(self, shared_id: int, connection: sqlite3.Connection) -> Any:
         found = self._shared.get(shared_id)
@@ -398,3 +310,10 @@ class SpanStore:
                 raise TracingError(f"shared document {shared_id} is missing", str(self.path))
             found = self._shared[shared_id] = orjson.loads(row[0])
         return found
+
+
+def _chunks(keys: list[bytes]) -> Iterator[tuple[list[bytes], str]]:
+    """`keys` in slices an `IN (?, …)` can bind, each with its question marks."""
+    for offset in range(0, len(keys), IN_CHUNK):
+        chunk = keys[offset:offset + IN_CHUNK]
+        yield chunk, ", ".join("?" * len(chunk))

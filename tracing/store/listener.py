@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from tracing.spans import Span
 
@@ -30,3 +31,10 @@ class StoreListener:
 
     def on_close(self) -> None:
         """The store is about to close: its connections still work during this call."""
+
+
+@runtime_checkable
+class ServiceMap(Protocol):
+    """A listener that answers X-Ray's `Services` for a window (the rollup)."""
+
+    def services(self, start: float, end: float) -> list[dict[str, Any]]: ...

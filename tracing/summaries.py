@@ -24,8 +24,9 @@ from tracing.nodes import (
     outcome,
     topology,
 )
-from tracing.segments import annotations_of, http_block, xray_trace_id
+from tracing.segments import annotations_of, http_block
 from tracing.spans import Span
+from tracing.trace_ids import xray_trace_id
 
 _HTTP_FIELDS = (("url", "HttpURL"), ("status", "HttpStatus"), ("method", "HttpMethod"),
                 ("useragent", "UserAgent"), ("clientip", "ClientIp"))

@@ -21,10 +21,11 @@ from starlette.types import ASGIApp
 from orchestrator.errors import AwsError
 from tracing.filters import FilterError
 from tracing.graph import graph_answer, trace_graph
-from tracing.segments import TraceIdError, trace_document, w3c_trace_id, xray_trace_id
+from tracing.segments import trace_document
 from tracing.spans import Span
 from tracing.store.database import SpanStore
 from tracing.summaries import trace_summaries
+from tracing.trace_ids import TraceIdError, w3c_trace_id, xray_trace_id
 
 MAX_TRACES = 1_000  # traces a summary query considers
 PAGE_SIZE = 100  # summaries per GetTraceSummaries page

@@ -13,14 +13,9 @@ import pytest
 
 from tests.tracing import T0, TraceBuilder, chain
 from tracing.nodes import BUCKET, FUNCTION, LAMBDA, STAGE, TABLE
-from tracing.segments import (
-    MAX_DOCUMENT,
-    TraceIdError,
-    trace_document,
-    w3c_trace_id,
-    xray_trace_id,
-)
+from tracing.segments import MAX_DOCUMENT, trace_document
 from tracing.spans import Span, SpanEvent, SpanKind, StatusCode
+from tracing.trace_ids import xray_trace_id
 
 # A copy of shared/reference/'s X-Ray segment document schema (cookpad/aws-xray spec/schema).
 SCHEMA = Path(__file__).with_name("xray-segmentdocument-schema-v1.0.0.json")
@@ -63,19 +58,6 @@ def check(trace: dict[str, Any], validator: jsonschema.Draft4Validator) -> list[
     ids = [part["id"] for document in documents for part in _walk(document)]
     assert len(ids) == len(set(ids))
     return documents
-
-
-def test_trace_ids_convert_between_w3c_and_xray() -> None:
-    w3c = "6553f1000123456789abcdef01234567"
-    assert xray_trace_id(w3c) == "1-6553f100-0123456789abcdef01234567"
-    assert w3c_trace_id(xray_trace_id(w3c)) == w3c
-    assert xray_trace_id(xray_trace_id(w3c)) == xray_trace_id(w3c)
-    assert w3c_trace_id(w3c.upper()) == w3c
-    for bad in ("", "1-6553f100-0123", "xyz", "2-6553f100-0123456789abcdef01234567"):
-        with pytest.raises(TraceIdError):
-            xray_trace_id(bad)
-        with pytest.raises(TraceIdError):
-            w3c_trace_id(bad)
 
 
 def test_the_chain_has_one_segment_per_node_occurrence(validator: Any) -> None:

@@ -9,9 +9,9 @@ import pytest
 from tests.tracing import T0, TraceBuilder, chain
 from tracing.filters import FilterError
 from tracing.nodes import BUCKET, FUNCTION, LAMBDA, Node
-from tracing.segments import xray_trace_id
 from tracing.spans import Span, SpanKind
 from tracing.summaries import trace_facts, trace_summaries
+from tracing.trace_ids import xray_trace_id
 
 
 def traces() -> dict[str, list[Span]]:

@@ -21,9 +21,9 @@ from orchestrator.endpoint import xray_api
 from orchestrator.endpoint.routing import ServiceRouter
 from tests.tracing import T0, Chain, TraceBuilder, by_name, chain, edge
 from tests.tracing.test_receiver import serving
-from tracing.segments import xray_trace_id
 from tracing.spans import SpanKind
 from tracing.store.database import SpanStore
+from tracing.trace_ids import xray_trace_id
 
 FUNCTION = "AWS::Lambda::Function"
 WINDOW = {"StartTime": T0 - 10, "EndTime": T0 + 10}

@@ -155,6 +155,7 @@ def test_get_object_overrides_and_conditions(s3: Any, new_bucket: NewBucket) -> 
     got = s3.get_object(Bucket=bucket, Key="k", ResponseContentType="text/csv",
                         ResponseContentDisposition="inline")
     assert (got["ContentType"], got["ContentDisposition"]) == ("text/csv", "inline")
+    assert got["Body"].read() == b"data"  # (an unread body holds its connection open)
     assert error_of(s3.get_object, Bucket=bucket, Key="k", IfMatch='"0"')["status"] == 412
     assert error_of(s3.get_object, Bucket=bucket, Key="k", IfNoneMatch=etag)["status"] == 304
     assert s3.get_object(Bucket=bucket, Key="k", IfMatch=etag)["Body"].read() == b"data"

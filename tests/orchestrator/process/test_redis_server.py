@@ -55,7 +55,7 @@ def test_listens_on_loopback_only(tmp_path: Path) -> None:
 
         # Then
         assert bind == {"bind": "127.0.0.1"}
-        assert server.url.startswith("redis://127.0.0.1:")
+        assert server.url.startswith(f"redis://:{server.password}@127.0.0.1:")
 
 
 def test_stop_ends_the_process(tmp_path: Path) -> None:
@@ -85,3 +85,51 @@ def test_a_port_taken_by_another_redis_fails_with_the_log_tail(tmp_path: Path) -
             EmbeddedRedis(tmp_path / "ours", port=other.port or 0).start()
     finally:
         other.stop()
+
+
+def test_a_client_without_the_password_is_refused(tmp_path: Path) -> None:
+    # Given a running embedded Redis
+    with EmbeddedRedis(tmp_path) as server:
+        # When a client connects without the password
+        bare = redis.Redis(host="127.0.0.1", port=server.port)
+        # Then it cannot even PING
+        with pytest.raises(redis.AuthenticationError):
+            bare.ping()
+        bare.close()
+        # And the password is not on the server's command line
+        assert server.password not in Path(f"/proc/{server.pid}/cmdline").read_text()
+
+
+def test_data_is_private_to_its_owner(tmp_path: Path) -> None:
+    # Given an embedded Redis that has written its append-only file
+    with EmbeddedRedis(tmp_path / "data") as server, redis.Redis.from_url(server.url) as client:
+        client.set("secret", "value")
+        # Then the folders are 0700 and every file Redis or ripple wrote is 0600
+        data = tmp_path / "data"
+        assert data.stat().st_mode & 0o777 == 0o700
+        assert (data / "redis").stat().st_mode & 0o777 == 0o700
+        written = [path for path in data.rglob("*") if path.is_file()]
+        assert any("appendonly" in str(path) for path in written), written
+        for path in written:
+            assert path.stat().st_mode & 0o077 == 0, (path, oct(path.stat().st_mode))
+
+
+def test_a_killed_server_restarts_on_its_port_with_its_data(tmp_path: Path) -> None:
+    # Given a server holding a key
+    server = EmbeddedRedis(tmp_path)
+    url = server.start()
+    with redis.Redis.from_url(url) as client:
+        client.set("kept", "yes")
+    # When it is killed -9 and started again
+    assert server.process is not None
+    server.process.kill()
+    server.process.wait()
+    assert not server.alive()
+    again = server.start()
+    # Then it answers on the same URL with the key from its AOF
+    try:
+        assert again == url
+        with redis.Redis.from_url(again) as client:
+            assert client.get("kept") == b"yes"
+    finally:
+        server.stop()

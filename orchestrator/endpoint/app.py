@@ -18,13 +18,14 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from starlette.types import ASGIApp
 
-from orchestrator.endpoint import control, lambda_api, ledger_api, xray_api
+from orchestrator.endpoint import chaos_api, control, lambda_api, ledger_api, xray_api
 from orchestrator.endpoint import traces_api as trace_api
 from orchestrator.endpoint.apigateway import app as stage_app
 from orchestrator.endpoint.apigateway.server import StageStatus, bind_stage, client_host
 from orchestrator.endpoint.auth import TokenGuard
 from orchestrator.endpoint.aws_errors import aws_error_handler
 from orchestrator.endpoint.aws_spans import TracingMiddleware
+from orchestrator.endpoint.chaos_api import OtlpOutage
 from orchestrator.endpoint.routing import ServiceRouter
 from orchestrator.endpoint.unavailable import RedisUnavailable
 from orchestrator.errors import AwsError
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
     app.include_router(lambda_api.router)
     app.include_router(control.router)
     app.include_router(ledger_api.router)
+    app.include_router(chaos_api.router)
     app.include_router(receiver.router)  # POST /v1/traces
     app.include_router(trace_api.router)  # /_ripple/api/servicemap, /traces, /traces/{id}
 
@@ -128,8 +130,8 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
 
     services = service_apps(Redis.from_url(settings.redis_url), settings)
     services["xray"] = xray_api.create_app(lambda: store)
-    return TokenGuard(RedisUnavailable(TracingMiddleware(ServiceRouter(app, services))),
-                      token=settings.token)
+    return TokenGuard(OtlpOutage(RedisUnavailable(TracingMiddleware(ServiceRouter(
+        app, services)))), token=settings.token)
 
 
 class _Server(uvicorn.Server):

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from orchestrator.errors import RippleError
+from orchestrator.process.chaos import write_pid
 from orchestrator.process.redis_server import EmbeddedRedis
 from orchestrator.process.supervisor import ChildSpec, Supervisor
 from orchestrator.settings import Settings
@@ -57,6 +58,7 @@ class Stack:
     def start(self) -> None:
         data_dir = self.settings.data_dir.resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
+        write_pid(data_dir)  # how `ripple chaos` finds this stack
         if not self.redis_url:
             self.redis = EmbeddedRedis(data_dir)
             self.redis_url = self.redis.start()

@@ -65,12 +65,6 @@ def test_chaos_kills_and_duplicates_and_the_ledger_still_reconciles(tmp_path: Pa
 
 def test_chaos_refuses_an_unknown_fault_and_a_missing_stack(tmp_path: Path) -> None:
     # Given no ripple running on this data dir
-    ripple_cli = ["chaos", "--kill", "worker", "--data-dir", str(tmp_path)]
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT, clean_environment
-
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "orchestrator.cli", *args], cwd=ROOT,
                               env=clean_environment(), capture_output=True, text=True,

@@ -1,0 +1,174 @@
+"""Issue 9's delivery figures: async events sent while a worker, then Redis, then the endpoint
+are killed -9, in several runs with different kill timings; the delivery ledger must reconcile
+with nothing lost. Baseline in the same run: the same events with no faults.
+
+Run: python benchmarks/chaos.py [--events 3000] [--runs 3]. Loopback only, bounded in count
+and time; every stack it starts is stopped at the end. Not a test: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+HANDLER = "import time\n\ndef handler(event, context):\n    time.sleep(0.005)\n    return event\n"
+TIMEOUT_S = 3  # the function's timeout: stranded events must run within 2x this
+# Kill points as fractions of the events sent: worker, Redis, endpoint.
+TIMINGS = [(0.2, 0.45, 0.7), (0.1, 0.3, 0.5), (0.4, 0.6, 0.85)]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(data: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("RIPPLE_", "REDIS_", "OTEL_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator.cli", "up", "--port", str(port), "--api-port", "0",
+         "--data-dir", str(data), "--workers", "2", "--concurrency", "4"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/_ripple/health", timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    stop(process)
+    raise RuntimeError("ripple did not become healthy")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def deploy(url: str, work: Path) -> None:
+    code = work / "code"
+    code.mkdir(exist_ok=True)
+    (code / "app.py").write_text(HANDLER)
+    (work / "ripple.yaml").write_text(
+        f"functions:\n  work: {{handler: app.handler, code: ./code, timeout: {TIMEOUT_S}}}\n")
+    subprocess.run([sys.executable, "-m", "orchestrator.cli", "deploy", str(work / "ripple.yaml")],
+                   cwd=ROOT, env={**os.environ, "RIPPLE_ENDPOINT": url}, check=True,
+                   capture_output=True)
+
+
+def victim(up: subprocess.Popen[bytes], marker: str) -> psutil.Process:
+    for process in psutil.Process(up.pid).children(recursive=True):
+        try:
+            if marker in " ".join(process.cmdline()):
+                return process
+        except psutil.Error:
+            continue
+    raise LookupError(marker)
+
+
+def one_run(work: Path, events: int, timing: tuple[float, ...] | None) -> dict[str, Any]:
+    data = work / "data"
+    data.mkdir(parents=True)
+    up, url = start(data)
+    try:
+        deploy(url, work)
+        time.sleep(2)  # both workers beating
+        accepted: list[int] = []
+        lock = threading.Lock()
+
+        def send(number: int) -> None:
+            deadline = time.monotonic() + 60
+            with httpx.Client(timeout=10) as client:
+                while time.monotonic() < deadline:  # retried, as an SDK retries
+                    try:
+                        answer = client.post(f"{url}/2015-03-31/functions/work/invocations",
+                                             headers={"X-Amz-Invocation-Type": "Event"},
+                                             content=f'{{"n": {number}}}')
+                        if answer.status_code == 202:
+                            with lock:
+                                accepted.append(number)
+                            return
+                    except httpx.HTTPError:
+                        pass
+                    time.sleep(0.1)
+
+        started = time.monotonic()
+        kills: list[str] = []
+        with ThreadPoolExecutor(8) as pool:
+            futures = [pool.submit(send, number) for number in range(events)]
+            for fraction, marker in zip(timing or (), ("orchestrator.cli worker", "redis-server",
+                                                       "orchestrator.endpoint"), strict=True):
+                while len(accepted) < fraction * events:
+                    time.sleep(0.01)
+                victim(up, marker).kill()
+                kills.append(f"{marker.split()[0].split('.')[-1]}@{len(accepted)}")
+            for future in futures:
+                future.result()
+        sent_s = time.monotonic() - started
+        last_fault = time.monotonic()
+        entry: dict[str, Any] = {}
+        while time.monotonic() - last_fault < 120:
+            try:
+                entry = httpx.get(f"{url}/_ripple/api/ledger", timeout=10).json().get("work", {})
+                if entry and entry["in_flight"] == 0:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        return {"kills": kills, "sent_s": sent_s, "drained_s": time.monotonic() - last_fault,
+                "client_202": len(accepted), **entry}
+    finally:
+        stop(up)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=3000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="ripple-chaos-"))
+    rows = []
+    try:
+        rows.append(("baseline, no faults", one_run(work / "base", args.events, None)))
+        for index in range(min(args.runs, len(TIMINGS))):
+            rows.append((f"run {index + 1}", one_run(work / f"run{index}", args.events,
+                                                      TIMINGS[index])))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\n## {args.events} async events, 2 workers, function timeout {TIMEOUT_S} s")
+    print(f"{'run':20} {'kills (what@sent)':40} {'202s':>6} {'accepted':>8} {'ok':>6} "
+          f"{'dup':>4} {'lost':>4} {'drain s':>7}")
+    for name, row in rows:
+        print(f"{name:20} {' '.join(row['kills']) or '-':40} {row['client_202']:>6} "
+              f"{row.get('accepted', 0):>8} {row.get('succeeded', 0):>6} "
+              f"{row.get('duplicates', 0):>4} {len(row.get('lost', [])):>4} "
+              f"{row['drained_s']:>7.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -98,12 +98,15 @@ def batch_context(headers: list[str]) -> TraceContext:
 
 
 def from_traceparent(header: str) -> TraceContext | None:
+    """Parse `version-traceid-parentid-flags`; None if malformed. The flags are a bit field
+    (W3C trace-context): bit 0 is `sampled`, the others (OpenTelemetry sends 03, the random
+    bit of level 2) say nothing about sampling."""
     parts = header.strip().split("-")
     if len(parts) != 4 or not _hex(parts[1], 32) or not _hex(parts[2], 16):
         return None
-    if parts[1] == "0" * 32 or parts[2] == "0" * 16:
+    if not _hex(parts[3], 2) or parts[1] == "0" * 32 or parts[2] == "0" * 16:
         return None
-    return TraceContext(parts[1].lower(), parts[2].lower(), sampled=parts[3].endswith("1"))
+    return TraceContext(parts[1].lower(), parts[2].lower(), sampled=bool(int(parts[3], 16) & 1))
 
 
 def from_headers(headers: dict[str, str]) -> TraceContext | None:

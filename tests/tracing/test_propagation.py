@@ -60,3 +60,17 @@ def test_malformed_headers_are_ignored() -> None:
     assert from_traceparent("00-zz-11-01") is None
     assert from_traceparent(f"00-{'0' * 32}-{'1' * 16}-01") is None
     assert from_headers({}) is None
+
+
+def test_w3c_flags_are_a_bit_field_whose_low_bit_is_sampled() -> None:
+    # Given a caller's trace and span ids
+    ids = f"00-{'a' * 32}-{'b' * 16}"
+    # When its flags are read (OpenTelemetry sends 03: sampled and random)
+    sampled = {flags: getattr(from_traceparent(f"{ids}-{flags}"), "sampled", None)
+               for flags in ("00", "01", "02", "03", "ff", "FE")}
+    # Then bit 0 alone decides, whatever the other bits say
+    assert sampled == {"00": False, "01": True, "02": False, "03": True, "ff": True,
+                       "FE": False}
+    # And flags that are not two hex digits make the header malformed
+    for flags in ("0x", "1", "001", "+1", " 1"):
+        assert from_traceparent(f"{ids}-{flags}") is None

@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from typing import Any
 
+import boto3
 import httpx
 import pytest
 
 from tests.conftest import Ripple, start_ripple, stop_ripple, wait_for
-from tracing.propagation import from_xray
+from tracing.propagation import TraceContext, from_xray
 from tracing.spans import SpanKind
 from tracing.store.database import SpanStore
 
@@ -86,5 +88,47 @@ def test_a_callers_sampled_trace_is_followed_through_every_hop(unsampled: Ripple
                 else None
 
         assert wait_for(recorded, timeout=30)
+    finally:
+        store.close()
+
+
+def invoke_with_traceparent(stack: Ripple, traceparent: str) -> None:
+    """Invoke the lister through boto3, as an OpenTelemetry-instrumented caller would."""
+    client = boto3.client("lambda", endpoint_url=stack.url, region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")
+
+    def add_traceparent(request: Any, **_: Any) -> None:
+        request.headers["traceparent"] = traceparent
+
+    client.meta.events.register("before-sign.lambda.Invoke", add_traceparent)
+    try:
+        answer = client.invoke(FunctionName="lister", Payload=b"{}")
+        assert "FunctionError" not in answer, answer["Payload"].read()
+        answer["Payload"].read()
+    finally:
+        client.close()
+
+
+def test_a_traceparent_is_sampled_by_its_flags_low_bit(unsampled: Ripple) -> None:
+    # Given three callers' traces whose W3C flags are 03 (what the OpenTelemetry SDK sends:
+    # sampled and random), 02 (random only) and 00
+    callers = {flags: TraceContext.new() for flags in ("03", "02", "00")}
+    # When each invokes the function through boto3 with its traceparent
+    for flags, caller in callers.items():
+        invoke_with_traceparent(unsampled, f"00-{caller.trace_id}-{caller.parent_id}-{flags}")
+    store = SpanStore(unsampled.data_dir / "traces.db", 1_000_000, 24)
+    try:
+        # Then the 03 call's Lambda trace is recorded through every hop
+        def recorded() -> set[str] | None:
+            services = {str(span.resource.get("service.name"))
+                        for span in store.trace(callers["03"].trace_id)}
+            return services if {"ripple-endpoint", "ripple-worker", "lister"} <= services \
+                else None
+
+        assert wait_for(recorded, timeout=30)
+        # And once every process has exported, nothing of the 02 and 00 calls is stored
+        time.sleep(1.0)  # the environment and the worker export on their own schedules
+        assert store.trace(callers["02"].trace_id) == []
+        assert store.trace(callers["00"].trace_id) == []
     finally:
         store.close()

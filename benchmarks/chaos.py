@@ -121,8 +121,8 @@ def one_run(work: Path, events: int, timing: tuple[float, ...] | None) -> dict[s
         kills: list[str] = []
         with ThreadPoolExecutor(8) as pool:
             futures = [pool.submit(send, number) for number in range(events)]
-            for fraction, marker in zip(timing or (), ("orchestrator.cli worker", "redis-server",
-                                                       "orchestrator.endpoint"), strict=True):
+            markers = ("orchestrator.cli worker", "redis-server", "orchestrator.endpoint")
+            for fraction, marker in zip(timing or (), markers[:len(timing or ())], strict=True):
                 while len(accepted) < fraction * events:
                     time.sleep(0.01)
                 victim(up, marker).kill()

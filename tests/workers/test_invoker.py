@@ -36,7 +36,7 @@ from orchestrator.settings import Settings
 from tracing.recorder import SpanRecorder
 from workers.environments.code_cache import CodeCache
 from workers.environments.pool import EnvironmentPool
-from workers.invoker import Invoker
+from workers.invoker import Invoker, Undelivered
 from workers.middleware import InvocationContext, Middleware
 from workers.middleware.affinity import WarmAffinity
 from workers.middleware.concurrency import ConcurrencyLimit
@@ -74,6 +74,7 @@ class Chain:
     invoker: Invoker
     raising: RaiseBefore
     spans: InMemorySpanExporter
+    server: EmbeddedRedis
 
     def deploy(self, **config: Any) -> FunctionConfig:
         buffer = io.BytesIO()
@@ -128,7 +129,7 @@ def chain(tmp_path: Path) -> Iterator[Chain]:
         WarmAffinity(WORKER_ID),
     ])
     redis.hset(keys.WORKERS, WORKER_ID, time.time())
-    yield Chain(redis, registry, dispatcher, limiter, invoker, raising, exporter)
+    yield Chain(redis, registry, dispatcher, limiter, invoker, raising, exporter, server)
     pool.shutdown()
     server.stop()
 
@@ -290,3 +291,26 @@ def test_tracing_records_the_service_and_function_spans(chain: Chain) -> None:
     assert {"Initialization", "Invocation", "Overhead"} <= set(names), names
     assert len({span.context.trace_id for span in spans}) == 1
     assert ctx.runtime_trace_header.startswith("Root=1-")
+
+
+class KillRedisAfter(Middleware):
+    """Redis dies after the handler ran, before the outcome is written."""
+
+    def __init__(self, server: EmbeddedRedis) -> None:
+        self.server = server
+
+    def after_invoke(self, ctx: InvocationContext) -> None:
+        assert self.server.process is not None
+        self.server.process.kill()
+        self.server.process.wait()
+
+
+def test_an_outcome_that_cannot_be_written_is_not_acknowledged(chain: Chain) -> None:
+    # Given an async event taken by the worker
+    function = chain.deploy()
+    chain.dispatcher.send(async_event(function, {"n": 1}))
+    # When Redis dies before its record and counters are written
+    chain.invoker.middleware.append(KillRedisAfter(chain.server))
+    # Then the invocation is reported undelivered (the task gives the message back), not done
+    with pytest.raises(Undelivered, match="could not be written"):
+        chain.run_next()

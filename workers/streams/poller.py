@@ -3,6 +3,11 @@
 A failing batch blocks its shard until it succeeds, its records expire, or it exhausts
 MaximumRetryAttempts; BisectBatchOnFunctionError halves it to isolate a poison record;
 ReportBatchItemFailures moves the checkpoint up to the lowest failed sequence number.
+
+As on Lambda, a retry sends the same batch again (records written meanwhile wait behind it,
+they do not join it), attempts are counted per record at the head of the shard, and a split
+does not count towards the retry quota: the two halves are tried in turn, each splitting
+again if it fails, and only a batch that cannot be split any more spends retries.
 """
 
 from __future__ import annotations
@@ -65,9 +70,11 @@ class ShardPoller(threading.Thread):
         self.lease = lease
         self.context = context
         self.stopping = threading.Event()
-        self._limit = mapping.batch_size  # shrinks while bisecting a failing batch
+        # Sizes of the batches owed before reading freely again, the next one last: the same
+        # batch again while it is retried, the halves of a split one while bisecting.
+        self._owed: list[int] = []
         self._pending = False  # records are waiting for the batching window to close
-        self._failures: dict[tuple[str, int], int] = {}
+        self._attempts: dict[str, int] = {}  # failed invocations, by the head record's entry id
 
     def run(self) -> None:
         try:
@@ -110,9 +117,16 @@ class ShardPoller(threading.Thread):
             self._done(batch[-1])
             return True
         if failed_from > 0:  # partial success: checkpoint just before the lowest failure
-            self._done(batch[failed_from - 1])
+            advanced = self._done(batch[failed_from - 1])
+            if advanced and self.mapping.bisect_batch_on_function_error:
+                # "bisected at the returned sequence number": the rest is retried as a batch
+                self._owed.append(len(batch) - failed_from)
             return True
         return self._failed(batch)
+
+    @property
+    def _limit(self) -> int:
+        return self._owed[-1] if self._owed else self.mapping.batch_size
 
     def _invoke(self, batch: list[Entry]) -> InvocationReply:
         """Invoke the function with one batch, synchronously, as Lambda's pollers do. The
@@ -127,21 +141,34 @@ class ShardPoller(threading.Thread):
     def _failed(self, batch: list[Entry]) -> bool:
         mapping = self.mapping
         if mapping.bisect_batch_on_function_error and len(batch) > 1:
-            self._limit = max(1, len(batch) // 2)
+            half = len(batch) // 2
+            self._settle()
+            self._owed += [len(batch) - half, half]  # the first half next, then the second
             return True
-        head = (batch[0].id, len(batch))
-        self._failures[head] = attempts = self._failures.get(head, 0) + 1
+        # Counted by the head record, which blocks the shard, not by the batch's length.
+        head = batch[0].id
+        self._attempts[head] = attempts = self._attempts.get(head, 0) + 1
         retries = mapping.maximum_retry_attempts
         if retries >= 0 and attempts > retries:
             self._give_up(batch, "RetryAttemptsExhausted", attempts)
         else:
+            self._settle()
+            self._owed.append(len(batch))  # retry these records, and no more
             self.stopping.wait(RETRY_SECONDS)
         return True
 
-    def _done(self, last: Entry) -> None:
-        if self.lease.advance(last.id):
-            self._limit = self.mapping.batch_size
-            self._failures.clear()
+    def _done(self, last: Entry) -> bool:
+        """Move the checkpoint past `last`: the batch that ended there is paid."""
+        if not self.lease.advance(last.id):
+            return False
+        self._settle()
+        self._attempts.clear()
+        return True
+
+    def _settle(self) -> None:
+        """The batch just invoked was read as the one owed (if any): it is no longer owed."""
+        if self._owed:
+            self._owed.pop()
 
     def _give_up(self, batch: list[Entry], condition: str, attempts: int) -> None:
         function = self.function()

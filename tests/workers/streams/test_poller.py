@@ -109,6 +109,94 @@ def test_poison_record_goes_to_the_destination_and_the_shard_moves_on(
     assert saw.count((5, 1)) == 3
 
 
+POISONED = """
+import json, time
+def handler(event, context):
+    seen = [[int(r["dynamodb"]["NewImage"]["n"]["N"]), r["dynamodb"]["SequenceNumber"]]
+            for r in event["Records"]]
+    print("TRIED " + json.dumps(seen))
+    if any(n == POISON for n, _ in seen):
+        time.sleep(0.3)  # long enough for the test's writes to land while it is retried
+        raise ValueError("poison record")
+"""
+
+
+def tried(ripple: Ripple, name: str) -> list[list[int]]:
+    """The n of each record of each batch the function was invoked with, in order."""
+    return [[n for n, _ in json.loads(line)]
+            for line in re.findall(r"^TRIED (.*)$", ripple.logs(name), re.M)]
+
+
+def sequence_of(ripple: Ripple, name: str, wanted: int) -> str:
+    found = {n: sequence for line in re.findall(r"^TRIED (.*)$", ripple.logs(name), re.M)
+             for n, sequence in json.loads(line)}
+    return str(found[wanted])
+
+
+def dead_letters(ripple: Ripple, name: str) -> list[dict[str, Any]]:
+    return [entry["record"] for entry in ripple.api("GET", "/_ripple/api/dlq")
+            if entry["function"] == name]
+
+
+def test_a_retried_batch_does_not_grow_and_its_retries_are_not_reset(
+        ripple: Ripple, deploy: Deploy, dynamodb: Any) -> None:
+    # Given a function that always fails on the record with n == 0, with 2 retries and the
+    # dead-letter list as its on-failure destination
+    table = f"t-{uuid.uuid4().hex[:8]}"
+    create_table(dynamodb, table)
+    name = deploy(POISONED.replace("POISON", "0"), resources=table_spec(table), events=[{
+        "dynamodb": {"table": table, "batch_size": 10, "starting_position": "TRIM_HORIZON",
+                     "maximum_retry_attempts": 2, "on_failure": "dlq"}}])
+    # When the poison record is written, and five more while it is being retried
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "k"}, "n": {"N": "0"}})
+    wait_for(lambda: tried(ripple, name), timeout=60)
+    for n in range(1, 6):
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": "k"}, "n": {"N": str(n)}})
+    # Then the poison is given up to the destination after 1 + 2 attempts, alone
+    dead = wait_for(lambda: dead_letters(ripple, name), timeout=60)
+    info = dead[0]["DDBStreamBatchInfo"]
+    assert dead[0]["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert dead[0]["requestContext"]["approximateInvokeCount"] == 3
+    assert info["batchSize"] == 1
+    assert info["startSequenceNumber"] == info["endSequenceNumber"] == sequence_of(
+        ripple, name, 0)
+    # And the shard moved on: the records written meanwhile were processed, once each
+    wait_for(lambda: {n for batch in tried(ripple, name) for n in batch} >= set(range(6)),
+             timeout=60)
+    batches = tried(ripple, name)
+    assert [batch for batch in batches if 0 in batch] == [[0], [0], [0]]
+    assert sorted(n for batch in batches if 0 not in batch for n in batch) == [1, 2, 3, 4, 5]
+    assert len(dead_letters(ripple, name)) == 1
+
+
+def test_bisection_tries_each_half_in_turn_and_splits_do_not_spend_retries(
+        ripple: Ripple, deploy: Deploy, dynamodb: Any) -> None:
+    # Given a function that fails any batch holding n == 5, bisecting on errors, with 2
+    # retries, batches of 10 and the dead-letter list as its on-failure destination
+    table = f"t-{uuid.uuid4().hex[:8]}"
+    create_table(dynamodb, table)
+    name = deploy(POISONED.replace("POISON", "5"), resources=table_spec(table), events=[{
+        "dynamodb": {"table": table, "batch_size": 10, "starting_position": "TRIM_HORIZON",
+                     "batching_window": 60, "bisect_batch_on_function_error": True,
+                     "maximum_retry_attempts": 2, "on_failure": "dlq"}}])
+    # When records 1..10 are written, then 11..13 while the first batch is being bisected
+    for n in range(1, 11):
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": "k"}, "n": {"N": str(n)}})
+    wait_for(lambda: tried(ripple, name), timeout=60)
+    for n in range(11, 14):
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": "k"}, "n": {"N": str(n)}})
+    # Then the failed batch was halved, each half tried in turn (splitting again when it
+    # failed), the poison alone 1 + 2 times, and only then the records written meanwhile
+    wait_for(lambda: 13 in {n for batch in tried(ripple, name) for n in batch}, timeout=60)
+    assert tried(ripple, name) == [
+        list(range(1, 11)), [1, 2, 3, 4, 5], [1, 2], [3, 4, 5], [3], [4, 5], [4],
+        [5], [5], [5], [6, 7, 8, 9, 10], [11, 12, 13]]
+    # And the destination got the poison record alone
+    dead = dead_letters(ripple, name)
+    assert len(dead) == 1 and dead[0]["DDBStreamBatchInfo"]["batchSize"] == 1
+    assert dead[0]["DDBStreamBatchInfo"]["startSequenceNumber"] == sequence_of(ripple, name, 5)
+
+
 def test_a_killed_shard_owner_hands_over_and_no_record_is_lost(
         ripple: Ripple, deploy: Deploy, dynamodb: Any) -> None:
     # Given a mapping whose shard is polled by one of the two workers

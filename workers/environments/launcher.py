@@ -58,11 +58,13 @@ class SandboxProcess(Protocol):
 
 
 class PopenProcess:
-    """`python -m awslambdaric <handler>`, the worker's own child."""
+    """`python -S -m awslambdaric <handler>`, the worker's own child: without `site`, its
+    sys.path is the code directory, the sandbox's PYTHONPATH (the runtime's packages) and the
+    standard library, not the worker's virtualenv."""
 
     def __init__(self, handler: str, cwd: Path, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "awslambdaric", handler], cwd=cwd, env=env,
+            [sys.executable, "-S", "-m", "awslambdaric", handler], cwd=cwd, env=env,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True)
         assert self.process.stdout is not None

@@ -1,5 +1,6 @@
 """The variables an execution environment sees: what Lambda sets, the function's own, and
-nothing of ripple's (no `REDIS_URL`, no `RIPPLE_*`)."""
+nothing of ripple's (no `REDIS_URL`, no `RIPPLE_*`). PYTHONPATH is the runtime's packages only,
+as Lambda's is /var/runtime."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.settings import Settings
+from workers.environments.runtime_packages import runtime_directory
 
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 
@@ -18,6 +20,7 @@ def sandbox_environment(
 ) -> dict[str, str]:
     """The variables Lambda sets, the function's own, and nothing of the orchestrator's."""
     python_bin = str(Path(sys.executable).parent)
+    runtime_dir = str(runtime_directory(settings.data_dir))
     stream = time.strftime("%Y/%m/%d/[$LATEST]", time.gmtime()) + env_id
     env = {
         "PATH": f"{python_bin}:{_SYSTEM_PATH}",
@@ -25,7 +28,8 @@ def sandbox_environment(
         "TZ": ":UTC",
         "PYTHONUNBUFFERED": "1",
         "LAMBDA_TASK_ROOT": str(code_dir),
-        "LAMBDA_RUNTIME_DIR": str(Path(sys.executable).parent.parent),
+        "LAMBDA_RUNTIME_DIR": runtime_dir,
+        "PYTHONPATH": runtime_dir,  # the only site path: boto3, awslambdaric, not ripple's venv
         "_HANDLER": function.handler,
         "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
         "AWS_LAMBDA_RUNTIME_API": runtime_api,

@@ -1,14 +1,18 @@
 """Turn a child forked from the template into an execution environment.
 
 The child leaves the template's session, writes to the worker's pipe, sees only the sandbox's
-variables, starts in the function's code directory with LAMBDA_TASK_ROOT first on sys.path, gets
-OpenTelemetry unless the function turned it off, and then runs awslambdaric exactly as
-`python -m awslambdaric <handler>` would — the process exits when awslambdaric does.
+variables, starts in the function's code directory, gets OpenTelemetry unless the function turned
+it off, and then runs awslambdaric exactly as `python -S -m awslambdaric <handler>` would with
+the sandbox's PYTHONPATH — the process exits when awslambdaric does.
 
 Before the handler is imported, ripple's own packages leave `sys.modules`: a function that ships
 a `tracing.py` of its own imports its own module, as it would on Lambda, instead of ripple's. The
 telemetry configured here keeps working through the functions and modules it already holds;
-nothing in the sandbox imports a ripple module after that point.
+nothing in the sandbox imports a ripple module after that point. Then `confine` gives the
+process Lambda's import path (LAMBDA_TASK_ROOT, the runtime's packages, the standard library)
+and hides what the template imported for ripple alone (OpenTelemetry, requests, protobuf...).
+Telemetry is configured before that: its entry points (propagators, samplers, resource
+detectors) are found through the worker's site-packages.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import awslambdaric.lambda_runtime_log_utils  # noqa: F401
 import awslambdaric.lambda_runtime_marshaller  # noqa: F401
 
 from workers.sandbox import telemetry, warm
+from workers.sandbox.confine import confine
 
 # ripple's top-level packages (pyproject's `packages.find`): names a function may ship too.
 RIPPLE_PACKAGES = frozenset({"orchestrator", "tracing", "workers"})
@@ -48,6 +53,7 @@ def become_environment(request: dict[str, Any], stdout: int, lifeline: int) -> N
                 ric_bootstrap.handle_event_request)
         telemetry.exit_when_closed(lifeline, provider)
         _forget_ripple()
+        confine(request["cwd"], os.environ.get("PYTHONPATH", ""), RIPPLE_PACKAGES)
     except BaseException:
         traceback.print_exc()
         _exit(127)
@@ -65,10 +71,7 @@ def _isolate(request: dict[str, Any], stdout: int) -> None:
     os.environ.clear()
     os.environ.update(request["env"])
     time.tzset()
-    code_dir = request["cwd"]
-    os.chdir(code_dir)
-    # `python -m` from the code directory puts it first; the template's own directory goes.
-    sys.path[:] = [code_dir, *(entry for entry in sys.path[1:] if entry != code_dir)]
+    os.chdir(request["cwd"])
     sys.argv = [os.path.join(os.path.dirname(awslambdaric.__file__), "__main__.py"),
                 request["handler"]]
 

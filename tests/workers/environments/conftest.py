@@ -43,6 +43,12 @@ class OtlpSink:
         self.server.server_close()
 
 
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runtime's package folder is built under the data dir: one per test session."""
+    monkeypatch.setenv("RIPPLE_DATA_DIR", str(tmp_path_factory.getbasetemp() / "data"))
+
+
 @pytest.fixture
 def otlp_sink() -> Iterator[OtlpSink]:
     sink = OtlpSink()

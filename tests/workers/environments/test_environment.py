@@ -145,3 +145,62 @@ def test_sandbox_environment_holds_lambdas_variables_and_nothing_else(code: Path
     assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == "/aws/lambda/f"
     assert env["LAMBDA_TASK_ROOT"] == str(code) and env["MINE"] == "1"
     assert "REDIS_URL" not in env and "RIPPLE_TOKEN" not in env
+
+
+IMPORTER = """
+import importlib, sys
+def handler(event, context):
+    results = {}
+    for name in event["names"]:
+        try:
+            importlib.import_module(name)
+            results[name] = "ok"
+        except ImportError as error:
+            results[name] = str(error)
+    return {"results": results, "path": sys.path}
+"""
+LAMBDA_RUNTIME = ["boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3",
+                  "awslambdaric"]
+WORKER_ONLY = ["celery", "redis", "fastapi", "pydantic", "kombu", "requests", "opentelemetry",
+               "wrapt", "google.protobuf", "orchestrator", "tracing", "workers"]
+
+
+def test_a_handler_imports_what_lambdas_runtime_has_and_not_the_workers_packages(
+        code: Path, settings: Settings) -> None:
+    # Given a function that vendors a package of its own
+    (code / "mylib").mkdir()
+    (code / "mylib" / "__init__.py").write_text("")
+    (code / "app.py").write_text(textwrap.dedent(IMPORTER))
+    function = FunctionConfig(name="f", handler="app.handler", code_sha256="x")
+    env = Environment(function, code, settings)
+    # When its handler tries to import the runtime's packages, its own, and the worker's
+    names = [*LAMBDA_RUNTIME, "mylib", *WORKER_ONLY]
+    try:
+        outcome = env.invoke("req-1", json.dumps({"names": names}).encode())
+    finally:
+        env.stop()
+    seen = json.loads(outcome.payload)
+    # Then the runtime's packages and its own import, the worker's fail as on Lambda
+    assert {name: seen["results"][name] for name in [*LAMBDA_RUNTIME, "mylib"]} == dict.fromkeys(
+        [*LAMBDA_RUNTIME, "mylib"], "ok")
+    for name in WORKER_ONLY:
+        assert seen["results"][name] == f"No module named '{name.split('.')[0]}'"
+    # And its sys.path is its code, the runtime's folder, the standard library
+    runtime_dir = sandbox_environment(function, code, "127.0.0.1:9", settings, "x")["PYTHONPATH"]
+    assert seen["path"][:2] == [str(code), runtime_dir]
+    assert not any("site-packages" in entry for entry in seen["path"])
+
+
+def test_importing_a_worker_package_at_init_is_lambdas_import_error(
+        code: Path, settings: Settings) -> None:
+    # Given a handler module that imports celery, which Lambda's runtime does not have
+    (code / "app.py").write_text("import celery\ndef handler(event, context):\n    return 1\n")
+    env = Environment(FunctionConfig(name="f", handler="app.handler", code_sha256="x"), code,
+                      settings)
+    # When it is invoked
+    outcome = env.invoke("req-1", b"{}")
+    env.stop()
+    # Then it fails as on Lambda
+    assert outcome.error_type == "Runtime.ImportModuleError"
+    assert json.loads(outcome.payload)["errorMessage"] == (
+        "Unable to import module 'app': No module named 'celery'")

@@ -199,3 +199,43 @@ def test_a_function_with_its_own_tracing_module_still_exports_its_spans(
 
 def test_each_worker_process_has_its_own_template() -> None:
     assert shared_template() is shared_template()
+
+
+def test_the_template_preloads_none_of_the_workers_own_packages(
+        fresh_template: Template) -> None:
+    # When the template starts
+    fresh_template.ensure_started()
+    # Then it has imported the runtime and telemetry, not the worker's own stack
+    assert {"awslambdaric", "boto3", "opentelemetry"} <= fresh_template.preloaded
+    assert not {"celery", "kombu", "redis", "fastapi", "starlette", "pydantic",
+                "pydantic_settings"} & fresh_template.preloaded
+
+
+def test_telemetry_hidden_from_the_handler_still_imports_lazily(
+        code: Path, fresh_template: Template, otlp_sink: OtlpSink) -> None:
+    # Given a handler that cannot import OpenTelemetry, calling a service whose instrumentation
+    # extension the template did not import (SNS)
+    (code / "app.py").write_text(textwrap.dedent("""
+        import boto3
+        def handler(event, context):
+            try:
+                import opentelemetry
+            except ImportError as error:
+                hidden = str(error)
+            try:
+                boto3.client("sns").publish(TopicArn="arn:aws:sns:us-east-1:1:topic", Message="m")
+            except Exception:
+                pass  # the sink's empty answer is no SNS reply
+            return hidden
+        """))
+    function = FunctionConfig(name="tmpl", handler="app.handler", code_sha256="x")
+    env = Environment(function, code, Settings(endpoint=otlp_sink.url))
+    # When it is invoked and stopped cleanly
+    try:
+        outcome = env.invoke("req-1", b"{}")
+    finally:
+        env.stop(grace=5.0)
+    # Then the handler saw no OpenTelemetry, and ripple's telemetry loaded the extension
+    assert json.loads(outcome.payload) == "No module named 'opentelemetry'"
+    assert isinstance(env.process, ForkedProcess)
+    assert ("tmpl", "topic send") in otlp_sink.spans

@@ -2,9 +2,14 @@
 stream pollers use.
 
 A change's shard is crc32 of its partition key's canonical JSON (`{"pk":{"S":"a"}}`, compact,
-sorted) modulo SHARD_COUNT, so one item's changes stay in one shard, in order. Each entry holds
-`record` (the Lambda-shaped record, JSON) and `trace` (the writer's trace context, or "").
-SequenceNumber is the entry id as digits, `f"{ms:013d}{seq:07d}"`: it increases per shard.
+sorted) modulo SHARD_COUNT, so one item's changes stay in one shard, in order. SHARD_COUNT is
+1 because DynamoDB gives a new table one shard (more appear only as its partitions split):
+one poller per mapping, every change of the table in write order. A data directory written
+when there were 4 shards keeps records in shards 1-3 that are no longer read.
+
+Each entry holds `record` (the Lambda-shaped record, JSON) and `trace` (the writer's trace
+context, or ""). SequenceNumber is the entry id as digits, `f"{ms:013d}{seq:07d}"`: it
+increases per shard.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from orchestrator.services.dynamodb.types import Item, item_size
 if TYPE_CHECKING:
     from orchestrator.services.dynamodb.schema import Table
 
-SHARD_COUNT = 4
+SHARD_COUNT = 1
 
 
 def text(value: Any) -> str:

@@ -3,8 +3,6 @@ read API the pollers use; and the DynamoDB Streams API."""
 
 from __future__ import annotations
 
-import json
-import zlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -45,8 +43,7 @@ def test_insert_modify_remove_records_in_order(dynamodb: Any, redis: Redis, new_
     by_shard = {shard: entries for shard, entries in records(redis, name).items() if entries}
     assert len(by_shard) == 1
     shard, entries = next(iter(by_shard.items()))
-    canonical = json.dumps({"pk": {"S": "item"}}, sort_keys=True, separators=(",", ":"))
-    assert shard == f"ripple:ddb:stream:{name}:{zlib.crc32(canonical.encode()) % 4}"
+    assert shard == f"ripple:ddb:stream:{name}:0"
     found = [record for _, record, _ in entries]
     assert [r["eventName"] for r in found] == ["INSERT", "MODIFY", "REMOVE"]
     sequence = [r["dynamodb"]["SequenceNumber"] for r in found]
@@ -78,27 +75,23 @@ def test_tables_without_a_stream_have_no_shards(dynamodb: Any, redis: Redis,
     assert not redis.keys(f"ripple:ddb:stream:{name}:*")
 
 
-def test_partitions_spread_over_shards_and_keep_their_order(dynamodb: Any, redis: Redis,
-                                                            new_table: NewTable) -> None:
-    # Given writes to many partitions
+def test_a_new_tables_partitions_share_its_one_shard_in_write_order(
+        dynamodb: Any, redis: Redis, new_table: NewTable) -> None:
+    # Given writes to many partitions of a new table, round after round
     name = new_table(stream="KEYS_ONLY")
     for round_ in range(3):
         for n in range(20):
             dynamodb.put_item(TableName=name, Item={"pk": {"S": f"p{n}"}, "sk": {"S": "s"},
                                                     "round": {"N": str(round_)}})
-    # Then each shard's sequence numbers increase, and each partition stays in one shard
+    # Then they are all in the table's one shard, in write order, sequence numbers increasing
     by_shard = records(redis, name)
-    assert len(by_shard) == streams.SHARD_COUNT == 4
-    assert sum(1 for entries in by_shard.values() if entries) > 1
-    owner: dict[str, str] = {}
-    for shard, entries in by_shard.items():
-        sequence = [int(record["dynamodb"]["SequenceNumber"]) for _, record, _ in entries]
-        assert sequence == sorted(sequence) and len(set(sequence)) == len(sequence)
-        for _, record, _ in entries:
-            assert owner.setdefault(record["dynamodb"]["Keys"]["pk"]["S"], shard) == shard
-    assert len(all_records(redis, name)) == 60
+    assert list(by_shard) == [f"ripple:ddb:stream:{name}:0"]
+    shard, entries = next(iter(by_shard.items()))
+    assert [record["dynamodb"]["Keys"]["pk"]["S"] for _, record, _ in entries] == [
+        f"p{n}" for _ in range(3) for n in range(20)]
+    sequence = [int(record["dynamodb"]["SequenceNumber"]) for _, record, _ in entries]
+    assert sequence == sorted(sequence) and len(set(sequence)) == 60
     # And reading after an entry id resumes there
-    shard, entries = next((s, e) for s, e in by_shard.items() if len(e) > 2)
     rest = streams.read_records(redis, shard, entries[1][0], 100)
     assert [entry_id for entry_id, _, _ in rest] == [entry_id for entry_id, _, _ in entries[2:]]
 
@@ -140,7 +133,7 @@ def test_dynamodb_streams_api(dynamodb: Any, streams_client: Any, new_table: New
     assert {"StreamArn": arn, "TableName": name} .items() <= streams_client.list_streams(
         TableName=name)["Streams"][0].items()
     described = streams_client.describe_stream(StreamArn=arn)["StreamDescription"]
-    assert described["StreamViewType"] == "NEW_IMAGE" and len(described["Shards"]) == 4
+    assert described["StreamViewType"] == "NEW_IMAGE" and len(described["Shards"]) == 1
     found = []
     for shard in described["Shards"]:
         iterator = streams_client.get_shard_iterator(
@@ -154,3 +147,28 @@ def test_dynamodb_streams_api(dynamodb: Any, streams_client: Any, new_table: New
     # Then it returns the three INSERT records
     assert [r["eventName"] for r in found] == ["INSERT"] * 3
     assert sorted(r["dynamodb"]["NewImage"]["sk"]["S"] for r in found) == ["0", "1", "2"]
+
+
+def test_a_new_tables_stream_has_one_shard(dynamodb: Any, streams_client: Any,
+                                           new_table: NewTable) -> None:
+    # Given a new table with a stream and changes to several partitions
+    name = new_table(stream="KEYS_ONLY")
+    for n in range(8):
+        dynamodb.put_item(TableName=name, Item={"pk": {"S": f"p{n}"}, "sk": {"S": "s"}})
+    arn = dynamodb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    # When boto3 describes its stream
+    shards = streams_client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    # Then it has one shard, as DynamoDB gives a new table, holding every change in order
+    assert [shard["ShardId"] for shard in shards] == ["shardId-00000000000000000000-00000000"]
+    iterator = streams_client.get_shard_iterator(
+        StreamArn=arn, ShardId=shards[0]["ShardId"],
+        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    found = streams_client.get_records(ShardIterator=iterator)["Records"]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in found] == [f"p{n}" for n in range(8)]
+    assert found[0]["dynamodb"]["SequenceNumber"] == \
+        shards[0]["SequenceNumberRange"]["StartingSequenceNumber"]
+    # And there is no second shard to read
+    with pytest.raises(streams_client.exceptions.ResourceNotFoundException):
+        streams_client.get_shard_iterator(StreamArn=arn,
+                                          ShardId="shardId-00000000000000000000-00000001",
+                                          ShardIteratorType="TRIM_HORIZON")

@@ -2,12 +2,15 @@
 
 The environment is started on first use (cold start, reported as Init Duration), reused for later
 invocations (warm), and killed when it times out, exceeds its memory size or its runtime exits.
+It leads a process group of its own (a session): when it stops, for whatever reason, the whole
+group is killed, so no process a handler started outlives its environment.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import time
 import uuid
 from pathlib import Path
@@ -226,9 +229,9 @@ class Environment:
         if grace > 0 and self.process.exits_on_request:
             self.request_stop()
             self.process.wait(grace)
-        if self.alive:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, 9)  # and whatever the handler left running in its session
+        # The sandbox leads its own process group: whatever the handler started goes with it,
+        # also when the sandbox itself has already exited (a clean stop, a crash).
+        self._kill_group()
         if self.process.wait(5) is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, 9)
@@ -238,6 +241,11 @@ class Environment:
         self._server.remove_reader(self._stdout)
         self._server.close()
         self.process.close()
+
+
+    def _kill_group(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
 
 
 def _exit_reason(code: int | None) -> str:

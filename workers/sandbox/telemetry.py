@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -132,7 +133,7 @@ def around_invocations(run_one: Callable[..., Any]) -> Callable[..., Any]:
 
 def exit_when_closed(lifeline: int, provider: TracerProvider | None) -> None:
     """When the worker closes the lifeline (a clean stop, or the worker is gone), export the
-    spans still queued and exit."""
+    spans still queued and exit with the whole process group."""
 
     def watch() -> None:
         try:
@@ -144,6 +145,11 @@ def exit_when_closed(lifeline: int, provider: TracerProvider | None) -> None:
             if provider is not None:
                 provider.shutdown()
         finally:
-            os._exit(0)
+            # Whatever the handler left running goes too, even when no worker is left to kill
+            # the group: this process leads it, so the signal ends this process as well.
+            try:
+                os.killpg(os.getpgrp(), signal.SIGKILL)
+            finally:
+                os._exit(0)
 
     threading.Thread(target=watch, name="ripple-lifeline", daemon=True).start()

@@ -1,10 +1,11 @@
-"""An outside OTLP/HTTP receiver for the environments' telemetry."""
+"""An outside OTLP/HTTP receiver for the environments' telemetry; a data dir per session."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +55,12 @@ def otlp_sink() -> Iterator[OtlpSink]:
     sink = OtlpSink()
     yield sink
     sink.close()
+
+
+def running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie waiting for its parent."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"

@@ -16,6 +16,8 @@ import pytest
 
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.settings import Settings
+from tests.conftest import wait_for
+from tests.workers.environments.conftest import running
 from workers.environments.environment import Environment
 from workers.environments.variables import sandbox_environment
 
@@ -204,3 +206,49 @@ def test_importing_a_worker_package_at_init_is_lambdas_import_error(
     assert outcome.error_type == "Runtime.ImportModuleError"
     assert json.loads(outcome.payload)["errorMessage"] == (
         "Unable to import module 'app': No module named 'celery'")
+
+
+SPAWNER = """
+import subprocess, time
+def handler(event, context):
+    pids = [subprocess.Popen(["sleep", "60"]).pid for _ in range(3)]
+    shell = subprocess.Popen("sleep 60 >/dev/null & sleep 60 >/dev/null & echo $!", shell=True,
+                             stdout=subprocess.PIPE)
+    pids.append(int(shell.communicate()[0]))
+    time.sleep(event.get("sleep", 0))
+    return pids
+"""
+
+
+@pytest.mark.parametrize("grace", [0.0, 3.0], ids=["killed", "clean-stop"])
+def test_children_a_handler_forks_end_with_the_environment(
+        code: Path, settings: Settings, grace: float) -> None:
+    # Given a handler that leaves `sleep 60` processes behind
+    (code / "app.py").write_text(textwrap.dedent(SPAWNER))
+    env = Environment(FunctionConfig(name="f", handler="app.handler", code_sha256="x"), code,
+                      settings)
+    # When it is invoked twice
+    pids = [pid for request in ("req-1", "req-2")
+            for pid in json.loads(env.invoke(request, b"{}").payload)]
+    assert len(pids) == 8 and all(running(pid) for pid in pids)
+    # And the environment stops (killed, or asked to exit cleanly as an idle one is)
+    env.stop(grace=grace)
+    # Then none of its children remain (a killed process takes a moment to be gone)
+    wait_for(lambda: not any(running(pid) for pid in pids), timeout=5)
+
+
+def test_children_a_handler_forks_end_when_the_invocation_times_out(
+        code: Path, settings: Settings) -> None:
+    # Given a handler that leaves `sleep 60` processes behind, then outlives its timeout
+    (code / "app.py").write_text(textwrap.dedent(SPAWNER.replace(
+        "    time.sleep(", "    print(*pids, flush=True)\n    time.sleep(")))
+    env = Environment(FunctionConfig(name="f", handler="app.handler", code_sha256="x",
+                                     timeout=1), code, settings)
+    # When it times out
+    outcome = env.invoke("req-1", b'{"sleep": 5}')
+    env.stop()
+    # Then its children went with it
+    assert outcome.error_type == "Sandbox.Timedout"
+    pids = [int(pid) for pid in outcome.output.splitlines()[0].split()]
+    assert len(pids) == 4
+    wait_for(lambda: not any(running(pid) for pid in pids), timeout=5)

@@ -14,7 +14,8 @@ import pytest
 
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.settings import Settings
-from tests.workers.environments.conftest import OtlpSink
+from tests.conftest import wait_for
+from tests.workers.environments.conftest import OtlpSink, running
 from workers.environments import launcher as templates
 from workers.environments.environment import Environment
 from workers.environments.launcher import ForkedProcess, PopenProcess, Template, shared_template
@@ -239,3 +240,20 @@ def test_telemetry_hidden_from_the_handler_still_imports_lazily(
     assert json.loads(outcome.payload) == "No module named 'opentelemetry'"
     assert isinstance(env.process, ForkedProcess)
     assert ("tmpl", "topic send") in otlp_sink.spans
+
+
+def test_an_environment_whose_worker_is_gone_takes_its_childrens_group_with_it(
+        code: Path, fresh_template: Template) -> None:
+    # Given a forked environment whose handler left a `sleep 60` behind
+    (code / "app.py").write_text("import subprocess\ndef handler(e, c):\n"
+                                 "    return subprocess.Popen(['sleep', '60']).pid\n")
+    env = start(code)
+    try:
+        sleeper = json.loads(env.invoke("req-1", b"{}").payload)
+        # When its lifeline closes without the worker killing anything (as when the worker dies)
+        env.request_stop()
+        assert env.process.wait(5) is not None
+        # Then the child is gone too
+        wait_for(lambda: not running(sleeper), timeout=5)
+    finally:
+        env.stop()

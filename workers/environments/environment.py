@@ -19,6 +19,7 @@ from orchestrator.functions.config import FunctionConfig
 from orchestrator.settings import Settings
 from workers.environments.launcher import SandboxProcess, launch
 from workers.environments.outcome import Outcome, error_type_of, lambda_error
+from workers.environments.output import CappedOutput
 from workers.environments.runtime_api import API_PREFIX, RuntimeApiServer, RuntimeRequest
 from workers.environments.variables import sandbox_environment
 
@@ -35,7 +36,7 @@ class Environment:
         self.function = function
         self.id = uuid.uuid4().hex[:12]
         self._server = RuntimeApiServer()
-        self._output = bytearray()
+        self._output = CappedOutput()  # what it printed since the last invocation began
         self._next: RuntimeRequest | None = None
         self._started = time.perf_counter()
         self._initialized = False
@@ -70,7 +71,7 @@ class Environment:
             init_ms = (time.perf_counter() - self._started) * 1000
             self._initialized = True
         self._drain_output()
-        init_output = self._output.decode("utf-8", "replace") if init_ms is not None else ""
+        init_output = self._output.text() if init_ms is not None else ""
         self._output.clear()
         timeout = self.function.timeout
         if self._next is None:
@@ -104,7 +105,7 @@ class Environment:
             outcome.payload = self._out_of_memory(request_id)
             outcome.error_type = "Runtime.OutOfMemory"
         self._drain_output()
-        outcome.output = self._output.decode("utf-8", "replace")
+        outcome.output = self._output.text()
         outcome.init_output = init_output
         self.last_used = time.monotonic()
         return outcome
@@ -125,7 +126,7 @@ class Environment:
                     self.stop()
                     return Outcome("", request.body or lambda_error("Runtime.Unknown", "init"),
                                    error_type or "Runtime.Unknown",
-                                   output=self._output.decode("utf-8", "replace"))
+                                   output=self._output.text())
                 if request.method == "GET" and request.path == f"{API_PREFIX}/invocation/next":
                     self._next = request
                 else:
@@ -134,7 +135,7 @@ class Environment:
                 self.stop()
                 message = f"Runtime exited with error: {_exit_reason(self.process.poll())}"
                 return Outcome("", lambda_error("Runtime.ExitError", message), "Runtime.ExitError",
-                               output=self._output.decode("utf-8", "replace"))
+                               output=self._output.text())
         return None
 
     def _wait_for_result(self, request_id: str, deadline: float, timeout: float) -> Outcome:
@@ -145,7 +146,7 @@ class Environment:
                 self.stop()
                 timed_out = f"Task timed out after {timeout:.2f} seconds"
                 message = f"RequestId: {request_id} Error: {timed_out}"
-                self._output += f"{_stamp()} {request_id} {timed_out}\n".encode()
+                self._output.append(f"{_stamp()} {request_id} {timed_out}\n".encode())
                 return Outcome(request_id, lambda_error("Sandbox.Timedout", message),
                                "Sandbox.Timedout")
             for request in self._server.poll(min(remaining, MEMORY_CHECK_SECONDS)):
@@ -174,7 +175,7 @@ class Environment:
 
     def _out_of_memory(self, request_id: str) -> bytes:
         message = f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"
-        self._output += f"{message}\nRuntime.OutOfMemory\n".encode()
+        self._output.append(f"{message}\nRuntime.OutOfMemory\n".encode())
         return lambda_error("Runtime.OutOfMemory", message)
 
     def _read_output(self) -> None:
@@ -185,7 +186,7 @@ class Environment:
         except OSError:
             chunk = b""
         if chunk:
-            self._output += chunk
+            self._output.append(chunk)
         else:
             self._server.remove_reader(self._stdout)
 
@@ -197,7 +198,7 @@ class Environment:
                 return
             if not chunk:
                 return
-            self._output += chunk
+            self._output.append(chunk)
 
     def _resident_mb(self) -> float:
         try:

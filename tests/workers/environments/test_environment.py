@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import textwrap
+import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from orchestrator.settings import Settings
 from tests.conftest import wait_for
 from tests.workers.environments.conftest import running
 from workers.environments.environment import Environment
+from workers.environments.output import LOG_EVENT_BYTES
 from workers.environments.variables import sandbox_environment
 
 HANDLER = """
@@ -252,3 +254,35 @@ def test_children_a_handler_forks_end_when_the_invocation_times_out(
     pids = [int(pid) for pid in outcome.output.splitlines()[0].split()]
     assert len(pids) == 4
     wait_for(lambda: not any(running(pid) for pid in pids), timeout=5)
+
+
+def test_fifty_megabytes_printed_in_one_invocation_are_capped_while_read(
+        code: Path, settings: Settings) -> None:
+    # Given a handler that prints 50 MB, then a last line
+    (code / "app.py").write_text(textwrap.dedent("""
+        import sys
+        def handler(event, context):
+            line = "x" * 1023 + "\\n"
+            for _ in range(50 * 1024):
+                sys.stdout.write(line)
+            print("the last line")
+            return "done"
+        """))
+    env = Environment(FunctionConfig(name="f", handler="app.handler", code_sha256="x",
+                                     timeout=30), code, settings)
+    # When it is invoked, with the worker's allocations traced
+    tracemalloc.start()
+    try:
+        outcome = env.invoke("req-1", b"{}")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        env.stop()
+    # Then the output kept is at most 256 KB and a marker, the last line included
+    assert outcome.ok and outcome.payload == b'"done"'
+    assert len(outcome.output.encode()) < LOG_EVENT_BYTES + 100
+    assert outcome.output.endswith("the last line\n")
+    dropped = 50 * 1024 * 1024 + len("the last line\n") - LOG_EVENT_BYTES
+    assert f"... [ripple: output truncated, {dropped} bytes dropped] ...\n" in outcome.output
+    # And the worker never held the 50 MB
+    assert peak < 8 * 1024 * 1024

@@ -10,6 +10,7 @@ DEAD_LETTERS = "ripple:dlq"  # hash: entry id -> dead-letter JSON
 DEAD_LETTER_ORDER = "ripple:dlq:order"  # zset: entry id scored by time
 INVOCATIONS = "ripple:invocations"  # stream of invocation records
 ACCOUNT_CONCURRENCY = "ripple:concurrency:_account"  # zset of leases
+LEDGER_SWEEP = "ripple:ledger_sweep"  # lock: one worker at a time recovers lost events
 CHAOS_DUPLICATE = "ripple:chaos:duplicate"  # fraction of async events `ripple chaos` queues twice
 
 QUEUE_SYNC = "ripple.sync"

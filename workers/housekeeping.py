@@ -12,6 +12,7 @@ from redis import Redis
 
 from orchestrator import keys
 from orchestrator.invocations.dispatch import Dispatcher
+from orchestrator.invocations.ledger import Ledger
 from workers.environments.pool import EnvironmentPool
 from workers.redelivery import DEAD_AFTER_SECONDS, Redelivery, beat, held_tags
 
@@ -33,6 +34,7 @@ class Housekeeping(threading.Thread):
         self.pool = pool
         self.slots = slots
         self.redelivery = Redelivery(redis)
+        self.ledger = Ledger(redis)
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -49,6 +51,7 @@ class Housekeeping(threading.Thread):
                     self.pool.reap()
                     self.rescue_dead_workers()
                     self.redelivery.give_back()
+                    self.ledger.recover()
                     next_reap = now + REAP_SECONDS
                 self.dispatcher.send_due()
             except Exception:  # Redis restarting: keep trying, never die

@@ -29,7 +29,7 @@ INVOKE_TASK = "ripple.invoke"
 _SEND = """
 if ARGV[3] ~= '' then
   redis.call('HINCRBY', KEYS[4], 'accepted', 1)
-  redis.call('HSET', KEYS[5], ARGV[3], ARGV[4])
+  redis.call('HSET', KEYS[5], ARGV[3], ARGV[4] .. '|' .. ARGV[1])
 end
 local copies = 1
 local duplicate = redis.call('GET', KEYS[6])

@@ -9,7 +9,11 @@ Lambda promises at-least-once delivery for async events; the ledger checks it. P
 (`Dispatcher.send`); an outcome settles the entry in the pipeline that writes the invocation's
 record, before its message is acknowledged. An event settled twice (redelivered after a worker
 died, or duplicated on purpose by `ripple chaos`) counts once, and once in `duplicates`. An event
-in flight that is neither queued, delayed, held by a worker nor running is named as lost.
+in flight that is neither queued, delayed nor delivered to a worker is named as lost.
+
+The in-flight entry keeps the event's task message, so a lost event is also recoverable:
+`recover` queues it again. That closes the one window kombu's Redis transport leaves open —
+a worker pops a message, then Redis or the worker dies before kombu records it as unacked.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from orchestrator import keys
 OUTCOMES = ("succeeded", "failed", "expired", "stopped")
 # An event accepted this recently may still be on its way into a queue.
 SETTLING_SECONDS = 10.0
+# Only events in flight this long are looked for by `recover` (a queue scan is not free).
+RECOVER_AFTER_SECONDS = 15.0
 _SETTLE = """
 if redis.call('HDEL', KEYS[2], ARGV[1]) == 1 then
   redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
@@ -62,14 +68,39 @@ class Ledger:
                                      **{outcome: counts.get(outcome, 0) for outcome in OUTCOMES},
                                      "in_flight": len(in_flight),
                                      "duplicates": counts.get("duplicates", 0)}
-            entry["lost"] = sorted(request_id.decode() for request_id, since in in_flight.items()
+            entry["lost"] = sorted(request_id.decode() for request_id, value in in_flight.items()
                                    if request_id.decode() not in where
-                                   and now - float(since) > SETTLING_SECONDS)
+                                   and now - _since(value) > SETTLING_SECONDS)
             settled = sum(entry[outcome] for outcome in OUTCOMES)
             entry["reconciles"] = (entry["accepted"] == settled + entry["in_flight"]
                                    and not entry["lost"])
             report[name] = entry
         return report
+
+    def recover(self) -> int:
+        """Queue again every event in flight for a while that is nowhere (not queued, delayed
+        nor delivered); returns how many. Safe to run from any number of workers at once: only
+        the one that takes the sweep's lock looks."""
+        if not self.redis.set(keys.LEDGER_SWEEP, "1", nx=True, ex=int(RECOVER_AFTER_SECONDS)):
+            return 0
+        now = time.time()
+        candidates: list[tuple[str, bytes]] = []
+        for key in self.redis.scan_iter(match=keys.in_flight("*"), count=1000):
+            for request_id, value in self.redis.hscan_iter(key, count=1000):
+                if now - _since(value) > RECOVER_AFTER_SECONDS:
+                    candidates.append((_text(request_id), value))
+        if not candidates:
+            return 0
+        where = self._where()
+        recovered = 0
+        for request_id, value in candidates:
+            if request_id in where:
+                continue
+            message = value.split(b"|", 1)[1]
+            queue = json.loads(message)["properties"]["delivery_info"]["routing_key"]
+            self.redis.rpush(queue, message)  # the head: it has waited long enough
+            recovered += 1
+        return recovered
 
     def _where(self) -> set[str]:
         """Request ids queued, delayed, or delivered and not yet acknowledged (running)."""
@@ -90,6 +121,11 @@ class Ledger:
 def _request_id(envelope: dict[str, Any]) -> str:
     """The request id in a task message: its Celery id is `request_id:attempt`."""
     return str(envelope.get("headers", {}).get("id", "")).rsplit(":", 1)[0]
+
+
+def _since(value: bytes) -> float:
+    """When an in-flight entry (`time|task message`) was accepted."""
+    return float(value.split(b"|", 1)[0])
 
 
 def _text(value: bytes | str) -> str:

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from orchestrator.errors import RippleError
 
 log = logging.getLogger("ripple.worker")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository: `-m workers...` from there
 TEMPLATE_MODULE = "workers.sandbox.zygote"
 START_TIMEOUT_SECONDS = 20.0
 REPLY_TIMEOUT_SECONDS = 5.0

@@ -39,9 +39,9 @@ def confine(task_root: str, python_path: str, ripple_packages: frozenset[str]) -
     allowed = sys.stdlib_module_names | _IMPORT_SYSTEM | runtime
     # The editable install's finder and setuptools' distutils shim would reach ripple's venv.
     sys.meta_path[:] = [finder for finder in sys.meta_path if _top(finder) in allowed]
+    # The finders cached for the template's site-packages stay: the hidden packages' submodules
+    # are found through them (their packages' __path__), and clearing them costs ms per fork.
     sys.path_hooks[:] = [hook for hook in sys.path_hooks if _top(hook) in allowed]
-    sys.path_importer_cache.clear()
-    importlib.invalidate_caches()
     loaded = {name.partition(".")[0] for name in sys.modules}
     hidden = frozenset(loaded - allowed - set(sys.builtin_module_names) - {"__main__"})
     guard = _Guard(hidden, hidden | ripple_packages, task_root + os.sep)
@@ -70,26 +70,31 @@ class _Guard:
         return (_top_name(module) in self.privileged
                 and not str(module.get("__file__") or "").startswith(self.task_root))
 
+    def checked(self, top: str) -> bool:
+        """Whether importing `top` depends on who asks: a hidden module, or one not loaded yet
+        (which a hidden module may still import from the worker's site-packages)."""
+        return top in self.hidden or top not in sys.modules
+
     def _run(self, top: str, frame: FrameType | None,
              load: Callable[[], ModuleType]) -> ModuleType:
-        if top in self.hidden or top not in sys.modules:
-            if self._by_privileged(frame):
-                self.local.depth = getattr(self.local, "depth", 0) + 1
-                try:
-                    return load()
-                finally:
-                    self.local.depth -= 1
-            if top in self.hidden:
-                raise ModuleNotFoundError(f"No module named '{top}'", name=top)
+        if self._by_privileged(frame):
+            self.local.depth = getattr(self.local, "depth", 0) + 1
+            try:
+                return load()
+            finally:
+                self.local.depth -= 1
+        if top in self.hidden:
+            raise ModuleNotFoundError(f"No module named '{top}'", name=top)
         return load()
 
     def wrap_import(self, original: Callable[..., ModuleType]) -> Callable[..., ModuleType]:
         def guarded_import(name: str, globals: Mapping[str, Any] | None = None,
                            locals: Mapping[str, Any] | None = None,
                            fromlist: Sequence[str] | None = (), level: int = 0) -> ModuleType:
-            if level:
+            top = name.partition(".")[0]
+            if level or not self.checked(top):  # the fast path: an import of a loaded module
                 return original(name, globals, locals, fromlist, level)
-            return self._run(name.partition(".")[0], sys._getframe(1),
+            return self._run(top, sys._getframe(1),
                              lambda: original(name, globals, locals, fromlist, level))
 
         return guarded_import
@@ -97,8 +102,10 @@ class _Guard:
     def wrap_import_module(self, original: Callable[..., ModuleType]) -> Callable[..., ModuleType]:
         def import_module(name: str, package: str | None = None) -> ModuleType:
             absolute = importlib.util.resolve_name(name, package) if name[:1] == "." else name
-            return self._run(absolute.partition(".")[0], sys._getframe(1),
-                             lambda: original(name, package))
+            top = absolute.partition(".")[0]
+            if not self.checked(top):
+                return original(name, package)
+            return self._run(top, sys._getframe(1), lambda: original(name, package))
 
         return import_module
 

@@ -2,8 +2,13 @@
 are killed -9, in several runs with different kill timings; the delivery ledger must reconcile
 with nothing lost. Baseline in the same run: the same events with no faults.
 
-Run: python benchmarks/chaos.py [--events 3000] [--runs 3]. Loopback only, bounded in count
-and time; every stack it starts is stopped at the end. Not a test: it prints figures.
+Streams (`--stream-writes 1000`): DynamoDB writes to 10 keys while the workers (one of them
+holds the shard's lease) are killed -9 in turn; the handler logs each record it sees, and per key
+the first sightings must come in write order, every write seen, duplicates counted.
+
+Run: python benchmarks/chaos.py [--events 3000] [--runs 3] [--stream-writes 1000]. Loopback
+only, bounded in count and time; every stack it starts is stopped at the end. Not a test: it
+prints figures.
 """
 
 from __future__ import annotations
@@ -149,11 +154,88 @@ def one_run(work: Path, events: int, timing: tuple[float, ...] | None) -> dict[s
         stop(up)
 
 
+STREAM_HANDLER = """def handler(event, context):
+    for record in event["Records"]:
+        image = record["dynamodb"]["NewImage"]
+        print("SEEN", image["pk"]["S"], image["n"]["N"])
+"""
+
+
+def stream_run(work: Path, writes: int) -> dict[str, Any]:
+    import boto3
+
+    data = work / "data"
+    data.mkdir(parents=True)
+    up, url = start(data)
+    try:
+        code = work / "code"
+        code.mkdir()
+        (code / "app.py").write_text(STREAM_HANDLER)
+        (work / "ripple.yaml").write_text(
+            "functions:\n  seen:\n    handler: app.handler\n    code: ./code\n"
+            "    events:\n      - dynamodb: {table: items, batch_size: 50, "
+            "starting_position: TRIM_HORIZON}\n"
+            "tables:\n  items: {keys: {pk: S, n: N}, stream: NEW_IMAGE}\n")
+        subprocess.run([sys.executable, "-m", "orchestrator.cli", "deploy",
+                        str(work / "ripple.yaml")], cwd=ROOT, check=True, capture_output=True,
+                       env={**os.environ, "RIPPLE_ENDPOINT": url})
+        table = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1",
+                             aws_access_key_id="test", aws_secret_access_key="test")
+        kills = 0
+        for number in range(writes):
+            table.put_item(TableName="items", Item={"pk": {"S": f"k{number % 10}"},
+                                                    "n": {"N": str(number)}})
+            if number and number % (writes // 4) == 0:  # kill a worker, in turn, 3 times
+                workers = [p for p in psutil.Process(up.pid).children(recursive=True)
+                           if "orchestrator.cli worker" in " ".join(p.cmdline())]
+                sorted(workers, key=lambda p: p.create_time())[kills % 2].kill()
+                kills += 1
+        seen: list[tuple[str, int]] = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            seen = []
+            after = "0-0"  # every log entry, oldest first, a page at a time
+            while True:
+                page = httpx.get(f"{url}/_ripple/api/functions/seen/logs",
+                                 params={"after": after, "limit": 1000}, timeout=30).json()
+                for entry in page["entries"]:
+                    for line in entry["text"].splitlines():
+                        if line.startswith("SEEN "):
+                            _, key, value = line.split()
+                            seen.append((key, int(value)))
+                if len(page["entries"]) < 1000:
+                    break
+                after = page["last_id"]
+            if len({value for _, value in seen}) >= writes:
+                break
+            time.sleep(1)
+        first: dict[str, list[int]] = {}
+        unique: set[int] = set()
+        for key, value in seen:
+            if value not in unique:
+                unique.add(value)
+                first.setdefault(key, []).append(value)
+        in_order = all(values == sorted(values) for values in first.values())
+        return {"writes": writes, "kills": kills, "seen": len(seen), "unique": len(unique),
+                "lost": writes - len(unique), "duplicates": len(seen) - len(unique),
+                "order_per_key_kept": in_order}
+    finally:
+        stop(up)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--stream-writes", type=int, default=0)
     args = parser.parse_args()
+    if args.stream_writes:
+        work = Path(tempfile.mkdtemp(prefix="ripple-chaos-"))
+        try:
+            print(stream_run(work, args.stream_writes))
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return
     work = Path(tempfile.mkdtemp(prefix="ripple-chaos-"))
     rows = []
     try:

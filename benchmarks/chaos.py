@@ -188,8 +188,9 @@ def stream_run(work: Path, writes: int) -> dict[str, Any]:
             if number and number % (writes // 4) == 0:  # kill a worker, in turn, 3 times
                 workers = [p for p in psutil.Process(up.pid).children(recursive=True)
                            if "orchestrator.cli worker" in " ".join(p.cmdline())]
-                sorted(workers, key=lambda p: p.create_time())[kills % 2].kill()
-                kills += 1
+                if workers:
+                    sorted(workers, key=lambda p: p.create_time())[kills % len(workers)].kill()
+                    kills += 1
         seen: list[tuple[str, int]] = []
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

@@ -19,6 +19,9 @@ from pathlib import Path, PurePosixPath
 from orchestrator.errors import ArchiveError
 
 MAX_UNPACKED_BYTES = 250 * 1024 * 1024  # Lambda's limit for unzipped code
+# Not Lambda's (it counts bytes only) but a walk's: links between folders inside the code can
+# repeat a tree exponentially with empty files that the byte count never notices.
+MAX_FILES = 200_000
 _SKIPPED_NAMES = {"__pycache__", ".git"}
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 _UNIX = 3  # zip "made by" system; fixed so archives built on any OS are byte-identical
@@ -29,14 +32,6 @@ def zip_directory(path: Path) -> bytes:
     if not path.is_dir():
         raise ArchiveError(f"{path} is not a folder")
     files = sorted(_code_files(path), key=lambda pair: pair[0])
-    total = 0
-    for _, file in files:
-        try:
-            total += file.stat().st_size
-        except OSError as error:
-            raise ArchiveError(f"cannot read {file}: {error.strerror or error}") from None
-    if total > MAX_UNPACKED_BYTES:
-        raise ArchiveError(f"{path} holds {total / 2**20:.0f} MB; Lambda allows 250 MB unzipped")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, file in files:
@@ -50,26 +45,57 @@ def zip_directory(path: Path) -> bytes:
 
 
 def _code_files(root: Path) -> list[tuple[str, Path]]:
-    """(archive name, file) for every file to ship; symbolic links are followed, loops are not."""
+    """(archive name, file) for every file to ship, counted as the walk goes so that a folder
+    over Lambda's 250 MB stops it at once. Links are followed within the folder (a loop is
+    not); a link that leaves it is refused: it could pull in a whole disk, and Lambda would
+    only get what the folder holds."""
     found: list[tuple[str, Path]] = []
+    real_root = os.path.realpath(root)
+    total = 0
     # The real folders above each walked folder: a link back to one of them is a loop.
-    above = {str(root): frozenset({os.path.realpath(root)})}
-    for folder, dirs, names in os.walk(root, followlinks=True):
+    above = {str(root): frozenset({real_root})}
+    for folder, dirs, names in os.walk(root, followlinks=True, onerror=_unreadable):
         chain = above.pop(folder)
         kept = []
-        for name in dirs:
+        for name in sorted(dirs):
             sub = os.path.join(folder, name)
-            real = os.path.realpath(sub)
+            real = _inside(root, real_root, sub)
             if name not in _SKIPPED_NAMES and real not in chain:
                 above[sub] = chain | {real}
                 kept.append(name)
         dirs[:] = kept
-        for name in names:
+        for name in sorted(names):
             if name in _SKIPPED_NAMES or name.endswith(".pyc"):
                 continue
             file = Path(folder, name)
+            _inside(root, real_root, str(file))
+            try:
+                total += file.stat().st_size
+            except OSError as error:
+                raise ArchiveError(f"cannot read {file}: {error.strerror or error}") from None
+            if total > MAX_UNPACKED_BYTES:
+                raise ArchiveError(f"{root} holds more than 250 MB (reached at {file}); Lambda "
+                                   "allows 250 MB unzipped: leave large data out of the code "
+                                   "folder (S3 is the place for it)")
             found.append((file.relative_to(root).as_posix(), file))
+            if len(found) > MAX_FILES:
+                raise ArchiveError(f"{root} holds more than {MAX_FILES:,} files (reached at "
+                                   f"{file}): is a link inside it repeating a folder?")
     return found
+
+
+def _inside(root: Path, real_root: str, entry: str) -> str:
+    """The real path of `entry`, which must stay in the code folder."""
+    real = os.path.realpath(entry)
+    if real != real_root and not real.startswith(real_root.rstrip(os.sep) + os.sep):
+        raise ArchiveError(f"{entry} links to {real}, outside the code folder {root}: copy "
+                           "what the function needs into the folder (a Lambda package holds "
+                           "only its own files)")
+    return real
+
+
+def _unreadable(error: OSError) -> None:
+    raise ArchiveError(f"cannot read {error.filename}: {error.strerror or error}")
 
 
 def code_sha256(blob: bytes) -> str:

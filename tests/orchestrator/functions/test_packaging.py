@@ -111,21 +111,77 @@ def test_archive_is_sorted_with_fixed_times_and_modes_and_no_clutter(tmp_path: P
                      "pkg/mod.py": 0o644}
 
 
-def test_symbolic_links_are_followed_and_loops_are_not(tmp_path: Path) -> None:
-    # Given a folder with a linked shared library and a link back to itself
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    (shared / "util.py").write_text("X = 1\n")
+def test_symbolic_links_inside_the_folder_are_followed_and_loops_are_not(tmp_path: Path) -> None:
+    # Given a folder with a link to a library folder inside it and a link back to itself
     code = tmp_path / "code"
-    code.mkdir()
+    (code / "lib" / "shared").mkdir(parents=True)
+    (code / "lib" / "shared" / "util.py").write_text("X = 1\n")
     (code / "app.py").write_text("")
-    (code / "shared").symlink_to(shared, target_is_directory=True)
+    (code / "shared").symlink_to(code / "lib" / "shared", target_is_directory=True)
     (code / "loop").symlink_to(code, target_is_directory=True)
     # When it is zipped
     with zipfile.ZipFile(io.BytesIO(zip_directory(code))) as archive:
         names = archive.namelist()
     # Then the linked files are in it as plain files, and the loop ended the walk
-    assert names == ["app.py", "shared/util.py"]
+    assert names == ["app.py", "lib/shared/util.py", "shared/util.py"]
+
+
+@pytest.mark.parametrize("link", ["folder", "file"])
+def test_a_link_leaving_the_folder_is_refused_naming_it(tmp_path: Path, link: str) -> None:
+    # Given a code folder holding a link to a folder (or file) outside it
+    outside = tmp_path / "shared"
+    outside.mkdir()
+    (outside / "util.py").write_text("X = 1\n")
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text("")
+    target = outside if link == "folder" else outside / "util.py"
+    (code / "shared").symlink_to(target, target_is_directory=link == "folder")
+    # When it is zipped, Then the error names the link, where it leads, and the folder
+    with pytest.raises(ArchiveError) as refused:
+        zip_directory(code)
+    message = str(refused.value)
+    assert f"{code / 'shared'} links to {target}, outside the code folder {code}" in message
+
+
+def test_a_link_into_a_huge_tree_is_refused_at_once(tmp_path: Path) -> None:
+    # Given a code folder with a link to the root of the file system
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text("")
+    (code / "everything").symlink_to("/", target_is_directory=True)
+    # When it is zipped, Then it is refused at the link, before the walk enters the tree
+    with pytest.raises(ArchiveError, match=f"{code / 'everything'} links to /, outside"):
+        zip_directory(code)
+
+
+def test_the_size_limit_stops_the_walk_at_the_file_that_crosses_it(tmp_path: Path) -> None:
+    # Given a folder whose (sparse) files pass 250 MB at the second one
+    code = tmp_path / "code"
+    code.mkdir()
+    for name in ("a.bin", "b.bin", "c.bin"):
+        with (code / name).open("wb") as part:
+            part.truncate(200 * 1024 * 1024)
+    # When it is zipped, Then the error names the file where the limit was reached
+    with pytest.raises(ArchiveError, match=r"more than 250 MB \(reached at .*b\.bin\)"):
+        zip_directory(code)
+
+
+def test_links_repeating_a_folder_are_bounded_by_the_file_count(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given folders that each link twice to the next one (2^n empty files) and a small cap
+    monkeypatch.setattr(packaging, "MAX_FILES", 100)
+    code = tmp_path / "code"
+    levels = [code / f"level{index}" for index in range(10)]
+    for level in levels:
+        level.mkdir(parents=True)
+    (levels[-1] / "empty.py").write_text("")
+    for upper, lower in zip(levels, levels[1:], strict=False):
+        (upper / "left").symlink_to(lower, target_is_directory=True)
+        (upper / "right").symlink_to(lower, target_is_directory=True)
+    # When it is zipped, Then the walk stops at the cap with an error that says why
+    with pytest.raises(ArchiveError, match="more than 100 files"):
+        zip_directory(code)
 
 
 def test_a_folder_over_250_mb_is_refused(tmp_path: Path) -> None:

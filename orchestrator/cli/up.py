@@ -117,14 +117,23 @@ def print_ledger(report: dict[str, Any], as_json: bool) -> None:
     elif not report:
         out.print("no async events yet")
     else:
-        headers = ("function", "accepted", "ok", "failed", "expired", "stopped", "flight",
-                   "dup", "")
-        table = Table(*(Column(header, no_wrap=True, justify="left" if index == 0 else "right")
-                        for index, header in enumerate(headers)), box=box.SIMPLE_HEAD)
-        for name, entry in report.items():
-            table.add_row(name, *(f"{entry[column]:,}" for column in LEDGER_COLUMNS),
-                          "[green]ok[/]" if entry["reconciles"] else "[red]LOST[/]")
+        columns = [column for column in LEDGER_COLUMNS  # `stopped` only when it happened
+                   if column != "stopped" or any(entry["stopped"] for entry in report.values())]
+        headers = {"accepted": "accepted", "succeeded": "ok", "failed": "failed",
+                   "expired": "expired", "stopped": "stopped", "in_flight": "flight",
+                   "duplicates": "dup"}
+        cells = [[f"{entry[column]:,}" for column in columns] for entry in report.values()]
+        widths = [max([len(headers[column]), *(len(row[index]) for row in cells)])
+                  for index, column in enumerate(columns)]
+        table = Table(Column("function", no_wrap=True, min_width=max(map(len, report))),
+                      *(Column(headers[column], no_wrap=True, justify="right", min_width=width)
+                        for column, width in zip(columns, widths, strict=True)),
+                      box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False)
+        for name, row in zip(report, cells, strict=True):
+            table.add_row(name, *row)
         out.print(table)
+        if not lost:
+            out.print("[green]every accepted event is accounted for[/]")
         for name, ids in lost.items():
             err.print(f"[red]{name}: {len(ids)} event(s) accepted and accounted nowhere:[/] "
                       + ", ".join(ids[:20]) + (" …" if len(ids) > 20 else ""))

@@ -1,12 +1,18 @@
 """Text to AST: the lark LALR parser, DynamoDB's syntax-error messages and the checks that need
-no placeholder values (function names, arity, where a function may stand)."""
+no placeholder values (function names, arity, where a function may stand).
+
+DynamoDB's limits come first, before the tree is built: 4 KB of text and 300 operators or
+functions. Parentheses add no node, so the operator cap also bounds how deep the tree is — the
+walks over it (placeholders, evaluation) recurse, and a 4 KB `NOT NOT NOT …` would not fit.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
 
-from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark import Lark, Token, Tree, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.visitors import Transformer_NonRecursive
 
 from orchestrator.services.dynamodb.errors import ValidationError
 from orchestrator.services.dynamodb.expressions import ast
@@ -19,11 +25,18 @@ ARITY = {"attribute_exists": 1, "attribute_not_exists": 1, "attribute_type": 2,
 CONDITION_FUNCTIONS = {"attribute_exists", "attribute_not_exists", "attribute_type",
                        "begins_with", "contains"}
 UPDATE_FUNCTIONS = {"if_not_exists", "list_append"}
+MAX_EXPRESSION_BYTES = 4096
+MAX_OPERATORS = 300
+# Parse-tree nodes that are an operator or a function call (a function used as a condition is
+# the `function` node inside `function_condition`, counted once).
+OPERATOR_NODES = {"or_", "and_", "not_", "compare", "between", "in_", "function", "arithmetic"}
+# Only these kinds tell the size in the message (as DynamoDB's own messages do).
+SIZE_TOLD = {"ConditionExpression", "FilterExpression"}
 NEEDS_PATH = {"attribute_exists", "attribute_not_exists", "attribute_type", "begins_with",
               "contains", "size", "if_not_exists"}
 
 
-class _ToAst(Transformer[Token, Any]):
+class _ToAst(Transformer_NonRecursive):
     def path(self, children: list[Token]) -> ast.Path:
         return ast.Path(tuple(int(c) if c.type == "INDEX" else str(c) for c in children))
 
@@ -117,8 +130,14 @@ def _near(text: str, error: UnexpectedInput) -> tuple[str, str]:
 def _parse(text: str, start: str, kind: str) -> Any:
     if not text.strip():
         raise ValidationError(f"Invalid {kind}: The expression can not be empty;")
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_EXPRESSION_BYTES:
+        told = f" expression size: {size}" if kind in SIZE_TOLD else ""
+        raise ValidationError(f"Invalid {kind}: Expression size has exceeded the maximum "
+                              f"allowed size;{told}")
     try:
         tree = _PARSER.parse(text, start=start)
+        _check_operator_count(tree, kind)
         result = _ToAst().transform(tree)
     except UnexpectedInput as error:
         token, near = _near(text, error)
@@ -133,6 +152,13 @@ def _parse(text: str, start: str, kind: str) -> Any:
         raise
     _check_functions(result, kind, start)
     return result
+
+
+def _check_operator_count(tree: Tree[Token], kind: str) -> None:
+    count = sum(1 for node in tree.iter_subtrees() if node.data in OPERATOR_NODES)
+    if count > MAX_OPERATORS:
+        raise ValidationError(f"Invalid {kind}: The expression contains too many operators; "
+                              f"operator count: {count}")
 
 
 def parse_condition(text: str, kind: str = "ConditionExpression") -> ast.Condition:

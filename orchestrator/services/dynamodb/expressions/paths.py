@@ -83,14 +83,29 @@ def overlap(one: Path, two: Path) -> bool:
 
 
 def check_no_overlap(paths: list[Path], kind: str) -> None:
-    """DynamoDB refuses two paths of one expression when one is a prefix of the other."""
-    for index, one in enumerate(paths):
-        for two in paths[index + 1:]:
-            if overlap(one, two):
-                verb = "conflict" if one == two else "overlap"
-                raise ValidationError(
-                    f"Invalid {kind}: Two document paths {verb} with each other; must remove or "
-                    f"rewrite one of these paths; path one: {one}, path two: {two}")
+    """DynamoDB refuses two paths of one expression when one is a prefix of the other; the pair
+    named is the first in the expression's order. Indexed by prefix, not pair by pair: an
+    expression of n paths costs n × depth, not n² (a 4 KB REMOVE holds ~2,000 paths)."""
+    first_with: dict[tuple[Any, ...], int] = {}  # elements → first path that is exactly them
+    first_under: dict[tuple[Any, ...], int] = {}  # elements → first path strictly below them
+    found: tuple[int, int] | None = None
+    for index, path in enumerate(paths):
+        elements = path.elements
+        prefixes = [elements[:length] for length in range(1, len(elements) + 1)]
+        earlier = [first_with[prefix] for prefix in prefixes if prefix in first_with]
+        if elements in first_under:
+            earlier.append(first_under[elements])
+        if earlier and (found is None or min(earlier) < found[0]):
+            found = (min(earlier), index)
+        first_with.setdefault(elements, index)
+        for prefix in prefixes[:-1]:
+            first_under.setdefault(prefix, index)
+    if found is not None:
+        one, two = paths[found[0]], paths[found[1]]
+        verb = "conflict" if one == two else "overlap"
+        raise ValidationError(
+            f"Invalid {kind}: Two document paths {verb} with each other; must remove or "
+            f"rewrite one of these paths; path one: {one}, path two: {two}")
 
 
 class _Picked:

@@ -263,3 +263,93 @@ def test_projection_keeps_named_paths_and_list_order() -> None:
 
 def test_parsed_expressions_are_cached_by_text() -> None:
     assert parse_condition("a = :v AND b = :w") is parse_condition("a = :v AND b = :w")
+
+
+# DynamoDB's limits on an expression, checked before the tree is built
+
+
+@pytest.mark.parametrize(("kind", "parse", "told"), [
+    ("ConditionExpression", lambda text: parse_condition(text), True),
+    ("FilterExpression", lambda text: parse_condition(text, "FilterExpression"), True),
+    ("KeyConditionExpression", lambda text: parse_condition(text, "KeyConditionExpression"),
+     False),
+    ("UpdateExpression", lambda text: parse_update("SET " + text), False),
+    ("ProjectionExpression", lambda text: parse_projection(text), False),
+])
+def test_an_expression_over_4_kb_is_refused_before_parsing(kind: str, parse: Any,
+                                                            told: bool) -> None:
+    # Given an expression whose text (a long attribute name) passes 4,096 bytes
+    name = "a" + "z" * 4_100
+    text = {"ProjectionExpression": name, "UpdateExpression": f"{name} = :v"}.get(
+        kind, f"{name} = :v")
+    # When it is parsed, Then DynamoDB's refusal comes back (with the size where it tells it)
+    with pytest.raises(ValidationError) as error:
+        parse(text)
+    size = len(text) + (4 if kind == "UpdateExpression" else 0)
+    suffix = f" expression size: {size}" if told else ""
+    assert error.value.message == (f"Invalid {kind}: Expression size has exceeded the maximum "
+                                   f"allowed size;{suffix}")
+
+
+def test_an_expression_of_exactly_4_kb_is_parsed() -> None:
+    text = "a" + "z" * 4_095
+    assert parse_projection(text).paths == (ast.Path((text,)),)
+
+
+def test_the_limit_counts_utf8_bytes_not_characters() -> None:
+    # Given 1,100 three-byte characters (3,300 bytes, 1,100 characters) inside a 4 KB limit
+    # and 1,400 of them (4,200 bytes) past it
+    with pytest.raises(ValidationError, match="Expression size has exceeded"):
+        parse_condition("#" + "\u20ac" * 1_400 + " = :v")
+    with pytest.raises(ValidationError, match="Syntax error"):  # parsed, not refused on size
+        parse_condition("#" + "\u20ac" * 1_100 + " = :v")
+
+
+def test_more_than_300_operators_are_refused() -> None:
+    # Given 300 operators (150 comparisons joined by 149 ANDs and one NOT) and one more
+    within = "NOT " + " AND ".join(["a = :v"] * 150)
+    over = "NOT NOT " + " AND ".join(["a = :v"] * 150)
+    # When they are parsed, Then the first is a condition and the second DynamoDB's refusal
+    assert isinstance(parse_condition(within), ast.And)
+    with pytest.raises(ValidationError) as error:
+        parse_condition(over)
+    assert error.value.message == ("Invalid ConditionExpression: The expression contains too "
+                                   "many operators; operator count: 301")
+
+
+def test_nested_operators_within_the_cap_resolve_and_evaluate() -> None:
+    # Given 299 NOTs around one comparison: a tree 300 deep
+    text = "NOT " * 299 + "a = :v"
+    # When it is resolved and evaluated, Then no walk runs out of stack
+    resolved = condition(text, {":v": {"S": "x"}})
+    assert holds(resolved, {"a": {"S": "x"}}) is False  # an odd number of NOTs
+
+
+def test_redundant_parentheses_add_no_depth() -> None:
+    text = "(" * 2_000 + "a = :v" + ")" * 2_000
+    assert holds(condition(text, {":v": {"S": "x"}}), {"a": {"S": "x"}})
+
+
+@pytest.mark.parametrize(("text", "one", "two", "verb"), [
+    ("REMOVE a.b, c, a", "[a, b]", "[a]", "overlap"),
+    ("REMOVE c, a, a.b", "[a]", "[a, b]", "overlap"),
+    ("REMOVE x, a[1], y, a[1]", "[a, [1]]", "[a, [1]]", "conflict"),
+    ("REMOVE b.c, a.b.c, a, b", "[b, c]", "[b]", "overlap"),
+])
+def test_the_first_overlapping_pair_in_the_expression_is_named(text: str, one: str, two: str,
+                                                               verb: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        check_update(update(text), ["pk"])
+    assert error.value.message == (
+        f"Invalid UpdateExpression: Two document paths {verb} with each other; must remove or "
+        f"rewrite one of these paths; path one: {one}, path two: {two}")
+
+
+def test_an_overlap_at_the_end_of_hundreds_of_paths_is_found() -> None:
+    # Given a REMOVE of 600 distinct paths (nearly 4 KB) whose last path lies under the first,
+    # the worst case of a pair-by-pair check
+    text = "REMOVE " + ",".join([*(f"a{index}" for index in range(600)), "a0.x"])
+    assert len(text) < 4_096
+    # When it is checked, Then the pair found is the first path and the last
+    with pytest.raises(ValidationError, match=r"path one: \[a0\], path two: \[a0, x\]"):
+        check_update(update(text), ["pk"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 import zlib
 from collections.abc import Callable
@@ -16,17 +17,20 @@ from redis import Redis
 from starlette.types import Receive, Scope, Send
 
 from orchestrator.services.calls import name_operation
-from orchestrator.services.dynamodb import batch, items, reads, stream_api, tables
+from orchestrator.services.dynamodb import batch, items, reads, shapes, stream_api, tables
 from orchestrator.services.dynamodb.errors import (
     DynamoDBError,
     InternalServerError,
     SerializationError,
     UnknownOperation,
+    ValidationError,
 )
 from orchestrator.services.dynamodb.store import Store
+from orchestrator.services.dynamodb.types import NESTING_EXCEEDED
 from orchestrator.settings import Settings
 
 log = logging.getLogger(__name__)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 Operation = Callable[[Store, dict[str, Any]], dict[str, Any]]
 OPERATIONS: dict[str, Operation] = {
@@ -59,12 +63,8 @@ def handle(store: Store, target: str, body: bytes) -> tuple[int, dict[str, Any]]
         operation = OPERATIONS.get(target)
         if operation is None:
             raise UnknownOperation(f"Unknown operation: {target or 'no X-Amz-Target header'}")
-        try:
-            request = json.loads(body or b"{}")
-        except ValueError as error:
-            raise SerializationError(f"Malformed request body: {error}") from None
-        if not isinstance(request, dict):
-            raise SerializationError("Malformed request body: expected a JSON object")
+        request = parse_body(body)
+        shapes.check_request(target, request)
         name_call(target, table_names(request))
         return 200, operation(store, request)
     except DynamoDBError as error:
@@ -73,6 +73,38 @@ def handle(store: Store, target: str, body: bytes) -> tuple[int, dict[str, Any]]
         log.exception("DynamoDB %s failed", target)
         failure = InternalServerError(f"Internal server error: {type(error).__name__}: {error}")
         return failure.status, failure.body()
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """The request's JSON object, or the SerializationException DynamoDB answers."""
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError as error:
+        raise SerializationError(f"Malformed request body: {error}") from None
+    except RecursionError:
+        # JSON nested past what the decoder follows (~1,000 levels) is far past DynamoDB's 32.
+        if body.lstrip().startswith(b"["):
+            raise SerializationError("Start of list found where not expected") from None
+        raise ValidationError(NESTING_EXCEEDED) from None
+    if isinstance(request, list):
+        raise SerializationError("Start of list found where not expected")
+    if not isinstance(request, dict):
+        raise SerializationError("Unexpected value type in payload")
+    if _SURROGATE_ESCAPE.search(body):
+        _check_encodable(request)
+    return request
+
+
+def _check_encodable(request: dict[str, Any]) -> None:
+    """JSON may escape half a UTF-16 pair (`"\\ud800"`); no UTF-8 text holds one, so neither
+    an item, nor a name, nor the answer that would echo it can."""
+    try:
+        json.dumps(request, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise SerializationError("Malformed request body: a string holds an unpaired UTF-16 "
+                                 "surrogate, which is not valid Unicode text") from None
+    except RecursionError:
+        raise ValidationError(NESTING_EXCEEDED) from None
 
 
 def name_call(target: str, tables: list[str] | None = None) -> None:

@@ -124,6 +124,7 @@ def _operation(store: Store, kind: str, body: dict[str, Any]) -> _Operation:
         if kind == "Update":
             new = expressions.apply_update(update, old or dict(key)) if update else \
                 dict(old or key)
+            types.check_nesting(new)
             check_size(new)
             return new
         return old  # ConditionCheck writes nothing

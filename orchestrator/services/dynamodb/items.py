@@ -17,11 +17,12 @@ from orchestrator.services.dynamodb.store import Store
 from orchestrator.services.dynamodb.types import Item
 
 SIZE_EXCEEDED = "Item size has exceeded the maximum allowed size"
+UPDATE_SIZE_EXCEEDED = "Item size to update has exceeded the maximum allowed size"
 
 
-def check_size(item: Item) -> None:
+def check_size(item: Item, message: str = SIZE_EXCEEDED) -> None:
     if types.item_size(item) > types.MAX_ITEM_SIZE:
-        raise ValidationError(SIZE_EXCEEDED)
+        raise ValidationError(message)
 
 
 def put_item(store: Store, request: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +86,8 @@ def update_item(store: Store, request: dict[str, Any]) -> dict[str, Any]:
         check_condition(condition, old, request)
         base = old if old is not None else dict(key)
         new = expressions.apply_update(update, base) if update is not None else dict(base)
-        check_size(new)
+        types.check_nesting(new)
+        check_size(new, UPDATE_SIZE_EXCEEDED)
         return new
 
     old, new = write_one(store, table, key, change)

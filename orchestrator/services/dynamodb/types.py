@@ -16,6 +16,10 @@ Item = dict[str, AttributeValue]
 TYPES = ("S", "N", "B", "SS", "NS", "BS", "M", "L", "BOOL", "NULL")
 SCALAR_KEY_TYPES = ("S", "N", "B")
 MAX_ITEM_SIZE = 400 * 1024
+# Levels of nesting, the attribute's own value being level 1: 31 wraps of L or M are allowed.
+MAX_NESTING = 32
+NESTING_EXCEEDED = ("Nesting Levels have exceeded supported limits: Attributes in the item have "
+                    "nested levels beyond supported limit")
 # DynamoDB numbers: 38 significant digits, magnitudes 1E-130 to 9.99…E+125.
 NUMBER_CONTEXT = Context(prec=38, Emax=125, Emin=-130)
 _EXACT = Context(prec=1000, Emax=10**6, Emin=-(10**6))  # normalizes without rounding
@@ -44,15 +48,16 @@ def parse_number(text: Any) -> Decimal:
 def check_number(number: Decimal) -> Decimal:
     if number.is_zero():
         return Decimal(0)
-    number = number.normalize(_EXACT)
-    if len(number.as_tuple().digits) > 38:
+    # Counted before normalizing: `1E999999999` is past what even _EXACT can hold.
+    significant = "".join(map(str, number.as_tuple().digits)).rstrip("0")
+    if len(significant) > 38:
         raise ValidationError("Attempting to store more than 38 significant digits in a Number")
     if number.adjusted() > 125:
         raise ValidationError(OVERFLOW)
     if number.adjusted() < -130:
         raise ValidationError("Number underflow. Attempting to store a number with magnitude "
                               "smaller than supported range")
-    return number
+    return number.normalize(_EXACT)
 
 
 def format_number(number: Decimal) -> str:
@@ -83,8 +88,11 @@ def _no_duplicates(members: list[Any], shown: list[str]) -> None:
                               "duplicates.")
 
 
-def validate_value(value: Any) -> AttributeValue:
-    """A normalized copy of a client's attribute value; raises ValidationError as DynamoDB does."""
+def validate_value(value: Any, level: int = 1) -> AttributeValue:
+    """A normalized copy of a client's attribute value; raises ValidationError as DynamoDB does.
+    `level` is how deep the value sits (an attribute's own value is level 1)."""
+    if level > MAX_NESTING:
+        raise ValidationError(NESTING_EXCEEDED)
     if not isinstance(value, dict) or not value:
         raise ValidationError("Supplied AttributeValue is empty, must contain exactly one of the "
                               "supported datatypes")
@@ -115,11 +123,12 @@ def validate_value(value: Any) -> AttributeValue:
     if kind == "L":
         if not isinstance(payload, list):
             raise ValidationError("Invalid value for L: expected a list")
-        return {"L": [validate_value(member) for member in payload]}
+        return {"L": [validate_value(member, level + 1) for member in payload]}
     if kind == "M":
         if not isinstance(payload, dict):
             raise ValidationError("Invalid value for M: expected a map")
-        return {"M": {str(name): validate_value(member) for name, member in payload.items()}}
+        return {"M": {str(name): validate_value(member, level + 1)
+                      for name, member in payload.items()}}
     raise ValidationError(f"Supplied AttributeValue has an unsupported datatype: {kind}")
 
 
@@ -147,6 +156,20 @@ def validate_item(item: Any) -> Item:
     if not isinstance(item, dict):
         raise ValidationError("Item must be a map of attribute names to attribute values")
     return {str(name): validate_value(value) for name, value in item.items()}
+
+
+def check_nesting(item: Item) -> None:
+    """An item built by an update (`SET a.b.c = :deep`) may nest deeper than either part did."""
+    pending = [(value, 1) for value in item.values()]
+    while pending:
+        value, level = pending.pop()
+        if level > MAX_NESTING:
+            raise ValidationError(NESTING_EXCEEDED)
+        kind = type_of(value)
+        if kind == "L":
+            pending.extend((member, level + 1) for member in value["L"])
+        elif kind == "M":
+            pending.extend((member, level + 1) for member in value["M"].values())
 
 
 def _set_members(value: AttributeValue) -> set[Any]:

@@ -195,3 +195,37 @@ def test_update_failing_against_the_item_writes_nothing(resource: Any,
     assert error_of(caught) == ("ValidationException",
                                 "An operand in the update expression has an incorrect data type")
     assert table.get_item(Key={"pk": "a", "sk": "b"})["Item"]["n"] == 1
+
+
+def test_an_update_that_nests_an_item_past_32_levels_writes_nothing(
+        dynamodb: Any, new_table: NewTable) -> None:
+    # Given an item holding a map 16 levels deep, and a value 17 levels deep to set inside it
+    name = new_table(pk="S")
+    deep: dict[str, Any] = {"S": "leaf"}
+    for _ in range(16):
+        deep = {"M": {"n": deep}}
+    dynamodb.put_item(TableName=name, Item={"pk": {"S": "a"}, "doc": deep})
+    path = ".".join(["doc", *["n"] * 15])
+    # When the update would put the leaf at level 33, Then DynamoDB's refusal, nothing written
+    with pytest.raises(ClientError) as caught:
+        dynamodb.update_item(TableName=name, Key={"pk": {"S": "a"}},
+                             UpdateExpression=f"SET {path}.n = :deep",
+                             ExpressionAttributeValues={":deep": deep})
+    assert error_of(caught) == ("ValidationException", "Nesting Levels have exceeded supported "
+                                "limits: Attributes in the item have nested levels beyond "
+                                "supported limit")
+    assert dynamodb.get_item(TableName=name, Key={"pk": {"S": "a"}})["Item"]["doc"] == deep
+
+
+def test_an_update_past_400_kb_is_refused_in_its_own_words(dynamodb: Any,
+                                                          new_table: NewTable) -> None:
+    # Given an item of 300 KB
+    name = new_table(pk="S")
+    dynamodb.put_item(TableName=name, Item={"pk": {"S": "a"}, "a": {"S": "x" * 300_000}})
+    # When an update adds another 200 KB, Then it is refused as DynamoDB words it for updates
+    with pytest.raises(ClientError) as caught:
+        dynamodb.update_item(TableName=name, Key={"pk": {"S": "a"}}, UpdateExpression="SET b = :b",
+                             ExpressionAttributeValues={":b": {"S": "y" * 200_000}})
+    assert error_of(caught) == ("ValidationException",
+                                "Item size to update has exceeded the maximum allowed size")
+    assert "b" not in dynamodb.get_item(TableName=name, Key={"pk": {"S": "a"}})["Item"]

@@ -24,6 +24,9 @@ def test_numbers_are_normalized_like_dynamodb() -> None:
     ({"N": "abc"}, "A value provided cannot be converted into a number"),
     ({"N": "NaN"}, "A value provided cannot be converted into a number"),
     ({"N": "1E+126"}, types.OVERFLOW),
+    ({"N": "1E+999999999"}, types.OVERFLOW),
+    ({"N": "1E-999999999"}, "Number underflow. Attempting to store a number with magnitude "
+                            "smaller than supported range"),
     ({"N": "1" * 39}, "Attempting to store more than 38 significant digits in a Number"),
     ({"SS": []}, "One or more parameter values were invalid: An string set  may not be empty"),
     ({"SS": ["a", "a"]}, "One or more parameter values were invalid: Input collection [a, a] "
@@ -40,6 +43,42 @@ def test_invalid_values_are_refused(value: dict[str, Any], message: str) -> None
     with pytest.raises(ValidationError) as error:
         types.validate_value(value)
     assert error.value.message == message
+
+
+def nested(levels: int, kind: str = "M") -> dict[str, Any]:
+    """A string wrapped `levels` times in single-member maps (or lists)."""
+    value: dict[str, Any] = {"S": "leaf"}
+    for _ in range(levels):
+        value = {"M": {"n": value}} if kind == "M" else {"L": [value]}
+    return value
+
+
+@pytest.mark.parametrize("kind", ["M", "L"])
+def test_nesting_is_allowed_to_32_levels_and_refused_past_them(kind: str) -> None:
+    # Given values whose leaf sits at level 32 (31 wraps) and at level 33 (32 wraps)
+    deepest, too_deep = nested(31, kind), nested(32, kind)
+    # When they are validated, Then the first passes and the second gets DynamoDB's refusal
+    assert types.validate_value(deepest) == deepest
+    with pytest.raises(ValidationError) as error:
+        types.validate_item({"pk": {"S": "a"}, "deep": too_deep})
+    assert error.value.message == ("Nesting Levels have exceeded supported limits: Attributes "
+                                   "in the item have nested levels beyond supported limit")
+
+
+def test_nesting_far_past_the_limit_is_refused_without_recursing_through_it() -> None:
+    # Given a value nested 5,000 levels, deeper than Python's recursion limit
+    # When it is validated, Then the refusal comes at level 33, not as a RecursionError
+    with pytest.raises(ValidationError, match="Nesting Levels have exceeded"):
+        types.validate_value(nested(5_000))
+
+
+def test_an_item_built_deeper_than_32_levels_is_refused() -> None:
+    # Given an item an update nested past the limit (each part alone was within it)
+    item = {"pk": {"S": "a"}, "deep": {"M": {"n": nested(31)}}}
+    # When its nesting is checked, Then DynamoDB's refusal comes back
+    with pytest.raises(ValidationError, match="Nesting Levels have exceeded"):
+        types.check_nesting(item)
+    types.check_nesting({"pk": {"S": "a"}, "deep": nested(31)})
 
 
 def test_encoded_numbers_sort_as_decimals() -> None:

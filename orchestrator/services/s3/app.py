@@ -28,7 +28,7 @@ from orchestrator.services.s3.errors import (
     S3Error,
 )
 from orchestrator.services.s3.notifications import S3Notifications
-from orchestrator.services.s3.requests import S3Request, S3Response, from_scope
+from orchestrator.services.s3.requests import S3Request, S3Response, decimal, from_scope
 from orchestrator.services.s3.store import MAX_OBJECT_SIZE, Store
 from orchestrator.services.s3.xml import error_document
 from orchestrator.settings import Settings
@@ -175,7 +175,7 @@ async def read_body(scope: Scope, receive: Receive) -> bytes:
     declared = headers.get("x-amz-decoded-content-length", "")
     if not declared and not is_aws_chunked(headers):
         declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_OBJECT_SIZE:
+    if (decimal(declared) or 0) > MAX_OBJECT_SIZE:
         raise EntityTooLarge(ProposedSize=declared, MaxSizeAllowed=str(MAX_OBJECT_SIZE))
     chunks: list[bytes] = []
     size = 0

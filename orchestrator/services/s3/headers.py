@@ -15,7 +15,7 @@ from orchestrator.services.s3.errors import (
     InvalidRange,
     PreconditionFailed,
 )
-from orchestrator.services.s3.requests import S3Request, S3Response
+from orchestrator.services.s3.requests import S3Request, S3Response, decimal
 from orchestrator.services.s3.store import ObjectMeta
 from orchestrator.services.s3.xml import http_date
 
@@ -91,21 +91,20 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
         return None
     first_text, dash, last_text = header[len("bytes="):].partition("-")
     first_text, last_text = first_text.strip(), last_text.strip()
-    well_formed = all(not part or part.isdigit() for part in (first_text, last_text))
+    first, last = decimal(first_text), decimal(last_text)
+    well_formed = (not first_text or first is not None) and (not last_text or last is not None)
     if not dash or not well_formed or not (first_text or last_text):
         return None
-    if not first_text:  # the last n bytes
-        suffix = int(last_text)
-        if suffix == 0 or size == 0:
+    if first is None:  # the last n bytes
+        assert last is not None
+        if last == 0 or size == 0:
             raise InvalidRange(RangeRequested=header, ActualObjectSize=str(size))
-        return max(0, size - suffix), size - 1
-    first = int(first_text)
-    last = int(last_text) if last_text else size - 1
-    if last_text and last < first:
+        return max(0, size - last), size - 1
+    if last is not None and last < first:
         return None
     if first >= size:
         raise InvalidRange(RangeRequested=header, ActualObjectSize=str(size))
-    return first, min(last, size - 1)
+    return first, min(last if last is not None else size - 1, size - 1)
 
 
 def check_preconditions(request: S3Request, meta: ObjectMeta) -> S3Response | None:

@@ -14,6 +14,11 @@ from starlette.types import Scope
 from orchestrator.services.s3 import chunked
 from orchestrator.services.s3.errors import IncompleteBody
 
+# A decimal header longer than this is bigger than any object: it is read as BEYOND instead of
+# converted (Python refuses int() of more than 4,300 digits; a 5,000-digit Range was a 500).
+_MAX_DIGITS = 19
+BEYOND = 10**_MAX_DIGITS
+
 # Host suffixes under which the first labels name a bucket (`photos.s3.localhost:4566`).
 VIRTUAL_HOST_SUFFIXES = (".localhost", ".localhost.localstack.cloud", ".amazonaws.com")
 
@@ -46,6 +51,15 @@ class S3Response:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+
+
+def decimal(text: str) -> int | None:
+    """A header's unsigned decimal number (ASCII digits only: `int()` also takes `²` and `_`),
+    BEYOND when it has more than 19 significant digits; None when it is not a number."""
+    if not text or not text.isascii() or not text.isdigit():
+        return None
+    significant = text.lstrip("0")
+    return BEYOND if len(significant) > _MAX_DIGITS else int(significant or "0")
 
 
 def host_bucket(host: str, endpoint_host: str = "") -> str:
@@ -101,7 +115,8 @@ def from_scope(scope: Scope, raw_body: bytes, region: str,
         body, trailers = chunked.decode(raw_body)
         headers.update(trailers)
         declared = headers.get("x-amz-decoded-content-length", "")
-        if declared.isdigit() and int(declared) != len(body):
+        declared_size = decimal(declared)
+        if declared_size is not None and declared_size != len(body):
             raise IncompleteBody(f"The decoded body has {len(body)} bytes, not the "
                                  f"{declared} that x-amz-decoded-content-length says")
         encoding = chunked.content_encoding_without_chunking(headers.get("content-encoding", ""))

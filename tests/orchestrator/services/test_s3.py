@@ -172,6 +172,9 @@ def test_get_object_overrides_and_conditions(s3: Any, new_bucket: NewBucket) -> 
     ("bytes=-3", "bytes 7-9/10", b"789"),
     ("bytes=8-100", "bytes 8-9/10", b"89"),
     ("bytes=-50", "bytes 0-9/10", b"0123456789"),
+    ("bytes=0-" + "9" * 5_000, "bytes 0-9/10", b"0123456789"),
+    ("bytes=-" + "9" * 5_000, "bytes 0-9/10", b"0123456789"),
+    ("bytes=" + "0" * 5_000 + "3-4", "bytes 3-4/10", b"34"),
 ])
 def test_ranges(s3: Any, new_bucket: NewBucket, requested: str, content_range: str,
                 expected: bytes) -> None:
@@ -190,12 +193,31 @@ def test_ranges(s3: Any, new_bucket: NewBucket, requested: str, content_range: s
 def test_unsatisfiable_and_ignored_ranges(s3: Any, new_bucket: NewBucket) -> None:
     bucket = new_bucket()
     s3.put_object(Bucket=bucket, Key="digits", Body=b"0123456789")
-    for requested in ("bytes=10-", "bytes=20-30", "bytes=-0"):
+    for requested in ("bytes=10-", "bytes=20-30", "bytes=-0", "bytes=" + "9" * 5_000 + "-"):
         error = error_of(s3.get_object, Bucket=bucket, Key="digits", Range=requested)
         assert (error["Code"], error["status"]) == ("InvalidRange", 416)
-    whole = s3.get_object(Bucket=bucket, Key="digits", Range="bytes=5-2")  # invalid: ignored
-    assert whole["ResponseMetadata"]["HTTPStatusCode"] == 200
-    assert whole["Body"].read() == b"0123456789"
+    for ignored in ("bytes=5-2", "bytes=1_0-", "bytes=+1-2", "bytes=a-b"):
+        whole = s3.get_object(Bucket=bucket, Key="digits", Range=ignored)  # invalid: ignored
+        assert whole["ResponseMetadata"]["HTTPStatusCode"] == 200
+        assert whole["Body"].read() == b"0123456789"
+
+
+def test_numbers_in_headers_are_ascii_digits_of_any_length(ripple: Ripple, s3: Any,
+                                                           new_bucket: NewBucket) -> None:
+    # Given a 10-byte object
+    bucket = new_bucket()
+    s3.put_object(Bucket=bucket, Key="digits", Body=b"0123456789")
+    # When a Range holds a digit Python's int() reads but HTTP does not (U+00B2, latin-1)
+    credential = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request"
+    answer = httpx.get(f"{ripple.url}/{bucket}/digits", timeout=30, headers={
+        "authorization": credential, "range": "bytes=\u00b2-".encode("latin-1")})
+    # Then it is ignored as any malformed range: the whole object
+    assert (answer.status_code, answer.content) == (200, b"0123456789")
+    # And a declared decoded length of 5,000 digits is too large, not a 500
+    answer = signed(ripple, "PUT", f"/{bucket}/big", body=b"x", headers={
+        "x-amz-decoded-content-length": "9" * 5_000})
+    assert answer.status_code == 400
+    assert b"<Code>EntityTooLarge</Code>" in answer.content
 
 
 def test_missing_keys_and_deletes(ripple: Ripple, s3: Any, new_bucket: NewBucket) -> None:

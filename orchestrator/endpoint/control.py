@@ -1,15 +1,21 @@
-"""ripple's own control API under /_ripple/api: deploy, functions, logs, dead letters, status."""
+"""ripple's own control API under /_ripple/api: deploy, functions, logs, dead letters, status.
+
+Every parameter is bounded where it is declared (FastAPI answers 422 naming it), so no input
+reaches Redis in a form it refuses: a bad request is the caller's 4xx, never a 500.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ValidationError
+from redis.exceptions import ResponseError
 
 from orchestrator import keys
 from orchestrator.endpoint.apigateway.routes import RouteTable
@@ -19,9 +25,19 @@ from orchestrator.invocations.dead_letters import DeadLetters
 from orchestrator.services.dynamodb.tables import ensure_table
 from orchestrator.services.s3.notifications import S3Notifications
 from orchestrator.services.s3.store import ensure_bucket
+from orchestrator.spec.models import TableSpec
 
 router = APIRouter(prefix="/_ripple/api")
 HEARTBEAT_FRESH_SECONDS = 10
+MAX_PAGE = 10_000
+MAX_WAIT_MS = 20_000  # a long poll as long as SQS's longest (20 s)
+# A Redis stream entry id (`1700000000000-0`) or its millisecond part alone.
+STREAM_ID = r"^[0-9]{1,20}(-[0-9]{1,20})?$"
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+# `//user:password@` (or `//password@`, which redis-py reads as a user name, shown as a secret
+# all the same) and a `password=` query parameter.
+_USER_INFO = re.compile(r"//([^/?#]*)@")
+_PASSWORD_PARAMETER = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 
 
 def _registry(request: Request) -> Registry:
@@ -89,7 +105,7 @@ def delete_function(name: str, request: Request) -> dict[str, bool]:
 
 class Resources(BaseModel):
     buckets: list[str] = []
-    tables: dict[str, dict[str, Any]] = {}
+    tables: dict[str, TableSpec] = {}
 
 
 @router.put("/resources")
@@ -100,26 +116,32 @@ def put_resources(body: Resources, request: Request) -> dict[str, list[str]]:
     for bucket in body.buckets:
         ensure_bucket(redis, bucket, region)
     for table, declared in body.tables.items():
-        ensure_table(redis, table, declared["keys"], declared.get("stream"))
+        ensure_table(redis, table, dict(declared.keys), declared.stream)
     return {"buckets": body.buckets, "tables": sorted(body.tables)}
 
 
 @router.get("/functions/{name}/logs")
-async def function_logs(name: str, request: Request, after: str = "", limit: int = 100,
-                        wait_ms: int = 0) -> dict[str, Any]:
+async def function_logs(name: str, request: Request,
+                        after: Annotated[str, Query(pattern=STREAM_ID)] | None = None,
+                        limit: Limit = 100,
+                        wait_ms: Annotated[int, Query(ge=0, le=MAX_WAIT_MS)] = 0,
+                        ) -> dict[str, Any]:
     """Log entries newest last; `after` pages forward and `wait_ms` long-polls for new ones."""
     if _registry(request).get(name) is None:
         raise HTTPException(404, f"no function named {name!r}")
     stream = keys.logs(name)
     redis = request.app.state.async_redis
-    if after:
-        if wait_ms > 0:
-            found = await redis.xread({stream: after}, count=limit, block=wait_ms)
-            entries = found[0][1] if found else []
+    try:
+        if after:
+            if wait_ms > 0:
+                found = await redis.xread({stream: after}, count=limit, block=wait_ms)
+                entries = found[0][1] if found else []
+            else:
+                entries = await redis.xrange(stream, min=f"({after}", count=limit)
         else:
-            entries = await redis.xrange(stream, min=f"({after}", count=limit)
-    else:
-        entries = list(reversed(await redis.xrevrange(stream, count=limit)))
+            entries = list(reversed(await redis.xrevrange(stream, count=limit)))
+    except ResponseError as error:  # an id past 64 bits, which the pattern cannot see
+        raise HTTPException(400, f"after={after!r} is not a log entry id: {error}") from None
     items = [{"id": _text(entry_id), "request_id": _text(fields[b"request_id"]),
               "text": _text(fields[b"text"])} for entry_id, fields in entries]
     last = items[-1]["id"] if items else (after or "0-0")
@@ -127,7 +149,8 @@ async def function_logs(name: str, request: Request, after: str = "", limit: int
 
 
 @router.get("/invocations")
-def invocations(request: Request, function: str = "", limit: int = 100) -> list[dict[str, Any]]:
+def invocations(request: Request, function: str = "",
+                limit: Limit = 100) -> list[dict[str, Any]]:
     redis = _registry(request).redis
     records = []
     entries: list[tuple[bytes, dict[bytes, bytes]]] = redis.xrevrange(  # type: ignore[assignment]
@@ -185,10 +208,24 @@ def status(request: Request) -> dict[str, Any]:
         "queued": {queue: int(redis.llen(queue)) for queue in (keys.QUEUE_SYNC, keys.QUEUE_ASYNC)},
         "delayed": int(redis.zcard(keys.DELAYED)),
         "dead_letters": int(redis.zcard(keys.DEAD_LETTER_ORDER)),
-        "redis_url": request.app.state.settings.redis_url,
+        "redis_url": redacted(request.app.state.settings.redis_url),
         "apigateway": {**request.app.state.apigateway.describe(),
                        "routes": RouteTable.of(functions).describe()},
     }
+
+
+def redacted(url: str | None) -> str | None:
+    """`url` without its password (`redis://:****@host:6379`, `?password=****`): the status is
+    readable by any handler, and the password is what keeps handlers out of Redis."""
+    if not url:
+        return url
+    url = _USER_INFO.sub(lambda match: "//" + _masked(match[1]) + "@", url)
+    return _PASSWORD_PARAMETER.sub(r"\1****", url)
+
+
+def _masked(user_info: str) -> str:
+    user, colon, _ = user_info.partition(":")
+    return f"{user}:****" if colon else "****"
 
 
 def _text(value: bytes | str) -> str:

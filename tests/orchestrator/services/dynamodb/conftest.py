@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 import pytest
@@ -40,7 +41,13 @@ def streams_client(ripple: Ripple) -> Any:
 
 @pytest.fixture(scope="session")
 def redis(ripple: Ripple) -> Redis:
-    return Redis.from_url(ripple.api("GET", "/_ripple/api/status")["redis_url"])
+    """The stack's Redis: its address from the status, its password (which the status never
+    hands out) from the data directory, as the stack's own processes get it."""
+    shown = ripple.api("GET", "/_ripple/api/status")["redis_url"]
+    password = ripple.data_dir / "redis" / "password"
+    if password.exists():
+        shown = shown.replace(":****@", f":{quote(password.read_text().strip(), safe='')}@")
+    return Redis.from_url(shown)
 
 
 @pytest.fixture

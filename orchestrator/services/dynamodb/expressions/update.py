@@ -56,8 +56,10 @@ def apply_update(update: ast.Update, old: Item) -> Item:
         writes.append((action.path, _new_value(action, old)))
     new = copy.deepcopy(old)
     # Removing list elements by their original indexes: highest first, so none shifts another.
+    # (Index or not, element) keeps `m.a` and `m[0]` comparable: str and int do not order.
     removes = sorted((path for path, value in writes if value is None),
-                     key=lambda path: path.elements, reverse=True)
+                     key=lambda path: [(isinstance(e, int), e) for e in path.elements],
+                     reverse=True)
     for path, value in writes:
         if value is not None:
             set_path(new, path, copy.deepcopy(value))

@@ -353,3 +353,14 @@ def test_an_overlap_at_the_end_of_hundreds_of_paths_is_found() -> None:
     # When it is checked, Then the pair found is the first path and the last
     with pytest.raises(ValidationError, match=r"path one: \[a0\], path two: \[a0, x\]"):
         check_update(update(text), ["pk"])
+
+
+def test_removing_a_member_and_an_index_of_one_attribute_in_one_update() -> None:
+    # Given an item and an update removing `m.a` and `m[0]` (a TypeError once: str and int
+    # elements were compared to order the removals); found by test_properties
+    item = {"pk": {"S": "k"}, "m": {"M": {"a": {"S": "x"}, "b": {"S": "y"}}}}
+    # When it is applied, Then the map member goes and the index (of a map) is invalid
+    with pytest.raises(ValidationError, match="document path provided in the update expression"):
+        apply_update(update("REMOVE m.a, m[0]"), item)
+    assert apply_update(update("REMOVE m.a, l[0]"), {**item, "l": {"L": [{"N": "1"}]}}) == {
+        "pk": {"S": "k"}, "m": {"M": {"b": {"S": "y"}}}, "l": {"L": []}}

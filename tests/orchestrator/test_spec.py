@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from orchestrator.errors import SpecError
 from orchestrator.spec import Spec, load_spec
@@ -315,3 +319,46 @@ def test_code_is_resolved_against_the_spec_folder_not_the_working_directory(
     spec = load_spec(write(project, GOOD))
     # Then code still points beside the spec file
     assert spec.functions["resize"].code == (project / "functions" / "resize").resolve()
+
+
+# Arbitrary documents: a spec or a SpecError naming the file, never a traceback
+
+SPEC_WORDS = ["functions", "buckets", "tables", "handler", "code", "runtime", "memory", "timeout",
+              "environment", "events", "s3", "dynamodb", "http", "bucket", "table", "keys",
+              "stream", "method", "path", "on_failure", "retries", "base_dir", "resize", "pk"]
+yaml_scalars = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10)
+                | st.sampled_from(["app.handler", "./functions/resize", "S", "NEW_IMAGE", "GET",
+                                   "/thumbs/{id}", "python3.11", "s3:ObjectCreated:*", "uploads",
+                                   "resize-dlq", "/", ".."]))
+yaml_documents = st.recursive(
+    yaml_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(SPEC_WORDS) | st.text(max_size=5) | st.integers() | st.booleans(),
+        inner, max_size=4),
+    max_leaves=20)
+# Whole texts too: YAML's own syntax, anchors and aliases (`&a [*a]`), tags, odd characters.
+yaml_texts = st.lists(st.sampled_from(
+    ["functions:", "  resize:", "    handler: app.handler", "    code: ./functions/resize",
+     "    events: [{s3: {bucket: uploads}}]", "buckets: &b [uploads, *b]", "tables: {t: *b}",
+     "a: &a [*a]", "? [1, 2]", ": 3", "!!python/object:os.system x: 1", "- x", "{", "'", "\t",
+     "functions: {[1]: 2}", "memory: 1e400", "\x85", "%YAML 1.1", "---", "..."])
+    | st.text(max_size=12), max_size=8).map("\n".join)
+
+
+@settings(max_examples=150, deadline=2_000, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(document=yaml_documents, text=yaml_texts, as_text=st.booleans())
+def test_any_yaml_document_is_a_spec_or_a_spec_error_naming_the_file(
+        project: Path, document: Any, text: str, as_text: bool) -> None:
+    # Given a ripple.yaml holding any YAML document, or any text at all
+    spec_path = write(project, text if as_text else yaml.safe_dump(document))
+    # When it is loaded
+    try:
+        spec = load_spec(spec_path)
+    except SpecError as error:
+        # Then it is refused as a SpecError that names the file
+        assert error.file == str(spec_path)
+        assert str(error).startswith(str(spec_path))
+        return
+    # Or it is a spec
+    assert isinstance(spec, Spec)

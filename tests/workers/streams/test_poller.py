@@ -207,7 +207,9 @@ def test_a_killed_shard_owner_hands_over_and_no_record_is_lost(
     for n in range(1, 51):
         dynamodb.put_item(TableName=table, Item={"pk": {"S": "k"}, "n": {"N": str(n)}})
     wait_for(lambda: batches(ripple, name))
-    redis = Redis.from_url(ripple.api("GET", "/_ripple/api/status")["redis_url"])
+    shown = ripple.api("GET", "/_ripple/api/status")["redis_url"]  # the password is hidden
+    password = (ripple.data_dir / "redis" / "password").read_text().strip()
+    redis = Redis.from_url(shown.replace(":****@", f":{password}@"))
     leases = wait_for(lambda: redis.keys(f"ripple:esm:lease:{name}:*"))
     owner = redis.get(leases[0]).decode()
     # When the owning worker is killed

@@ -21,7 +21,7 @@ _otlp_dropped_until = 0.0
 class ChaosRequest(BaseModel):
     duplicate: float = Field(default=0.0, ge=0.0, le=1.0)
     drop_otlp: bool = False
-    seconds: float = Field(default=60.0, gt=0, le=MAX_SECONDS)
+    seconds: float = Field(default=60.0, ge=1, le=MAX_SECONDS)
 
 
 @router.put("/chaos")

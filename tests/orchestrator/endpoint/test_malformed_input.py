@@ -60,7 +60,10 @@ class Endpoint:
         elapsed = time.monotonic() - started
         shown = f"{method} {path} {kwargs.get('params', '')}: {answer.status_code} in " \
                 f"{elapsed:.2f} s: {answer.text[:300]}"
-        assert answer.status_code < 500, shown
+        # S3's own 501 NotImplemented ("a header you provided implies functionality that is not
+        # implemented") is AWS's answer to a feature ripple leaves out, not a fault.
+        deliberate = answer.status_code == 501 and b"<Code>NotImplemented</Code>" in answer.content
+        assert answer.status_code < 500 or deliberate, shown
         assert elapsed < MAX_SECONDS, shown
         return answer
 
@@ -344,7 +347,10 @@ def test_the_control_api_answers_anything_its_schema_allows_without_a_5xx(
         answer = case.call(base_url=ripple.url, timeout=30)
         elapsed = time.monotonic() - started
         shown = f"{case.as_curl_command()}: {answer.status_code} in {elapsed:.2f} s"
-        assert answer.status_code < 500, shown
+        # S3's own 501 NotImplemented ("a header you provided implies functionality that is not
+        # implemented") is AWS's answer to a feature ripple leaves out, not a fault.
+        deliberate = answer.status_code == 501 and b"<Code>NotImplemented</Code>" in answer.content
+        assert answer.status_code < 500 or deliberate, shown
         assert elapsed < MAX_SECONDS, shown
 
     check()

@@ -174,7 +174,8 @@ class ShardPoller(threading.Thread):
         function = self.function()
         record = stream_failure_record(
             str(uuid.uuid4()), function.arn, condition, attempts,
-            [entry.record for entry in batch], self.shard_key.rsplit(":", 1)[-1],
+            [entry.record for entry in batch],
+            streams.shard_id(int(self.shard_key.rsplit(":", 1)[-1])),
             str(batch[0].record.get("eventSourceARN", "")))
         self.context.on_failure.send(function.name, self.mapping.on_failure, record,
                                      orjson.dumps(record), batch[0].trace)

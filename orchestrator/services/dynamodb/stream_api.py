@@ -12,7 +12,6 @@ from orchestrator.services.dynamodb.errors import ResourceNotFound, ValidationEr
 from orchestrator.services.dynamodb.schema import Table
 from orchestrator.services.dynamodb.store import Store
 
-SHARD_PREFIX = "shardId-00000000000000000000-"
 MAX_SEQ = 2**64 - 1
 
 
@@ -45,8 +44,8 @@ def describe_stream(store: Store, request: dict[str, Any]) -> dict[str, Any]:
     shards = []
     for shard in range(streams.SHARD_COUNT):
         first: Any = store.redis.xrange(keys.stream(table.name, shard), "-", "+", count=1)
-        start = streams.sequence_number(streams.text(first[0][0])) if first else "0" * 20
-        shards.append({"ShardId": f"{SHARD_PREFIX}{shard:08d}",
+        start = streams.sequence_number(streams.text(first[0][0]) if first else "0-0")
+        shards.append({"ShardId": streams.shard_id(shard),
                        "SequenceNumberRange": {"StartingSequenceNumber": start}})
     return {"StreamDescription": {
         "StreamArn": table.stream_arn, "StreamLabel": table.stream_label,
@@ -55,26 +54,24 @@ def describe_stream(store: Store, request: dict[str, Any]) -> dict[str, Any]:
         "KeySchema": table.key_schema(), "Shards": shards}}
 
 
-def _entry_id(sequence: str) -> tuple[int, int]:
-    if not sequence.isdigit() or len(sequence) < 8:
-        raise ValidationError(f"Invalid SequenceNumber: {sequence}")
-    return int(sequence[:-7]), int(sequence[-7:])
-
-
 def get_shard_iterator(store: Store, request: dict[str, Any]) -> dict[str, Any]:
     table = _table_of(store, request.get("StreamArn"))
     shard_id = str(request.get("ShardId") or "")
-    if not shard_id.startswith(SHARD_PREFIX) or not shard_id[len(SHARD_PREFIX):].isdigit() \
-            or int(shard_id[len(SHARD_PREFIX):]) >= streams.SHARD_COUNT:
+    shards = {streams.shard_id(shard): shard for shard in range(streams.SHARD_COUNT)}
+    if shard_id not in shards:
         raise ResourceNotFound(f"Requested resource not found: Shard: {shard_id} not found")
-    shard_key = keys.stream(table.name, int(shard_id[len(SHARD_PREFIX):]))
+    shard_key = keys.stream(table.name, shards[shard_id])
     kind = request.get("ShardIteratorType")
     if kind == "TRIM_HORIZON":
         after = "0-0"
     elif kind == "LATEST":
         after = streams.latest_id(store.redis, shard_key)
     elif kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
-        ms, seq = _entry_id(str(request.get("SequenceNumber") or ""))
+        sequence = str(request.get("SequenceNumber") or "")
+        entry = streams.entry_of(sequence)
+        if entry is None:
+            raise ValidationError(f"Invalid SequenceNumber: {sequence}")
+        ms, seq = entry
         if kind == "AT_SEQUENCE_NUMBER":
             ms, seq = (ms, seq - 1) if seq > 0 else (ms - 1, MAX_SEQ)
         after = f"{ms}-{seq}"

@@ -8,8 +8,10 @@ one poller per mapping, every change of the table in write order. A data directo
 when there were 4 shards keeps records in shards 1-3 that are no longer read.
 
 Each entry holds `record` (the Lambda-shaped record, JSON) and `trace` (the writer's trace
-context, or ""). SequenceNumber is the entry id as digits, `f"{ms:013d}{seq:07d}"`: it
-increases per shard.
+context, or ""). SequenceNumber is SEQUENCE_PREFIX and then the entry id as 20 digits,
+`f"1{ms:013d}{seq:07d}"`: 21 digits, increasing per shard, as DynamoDB's are 21 to 40 long
+(botocore refuses a shorter one in GetShardIterator). The commit script in store.py writes
+the 20 digits where `pending_record` left its sentinel, just after the prefix.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
     from orchestrator.services.dynamodb.schema import Table
 
 SHARD_COUNT = 1
+SEQUENCE_PREFIX = "1"
+SHARD_PREFIX = "shardId-00000000000000000000-"
 
 
 def text(value: Any) -> str:
@@ -49,21 +53,36 @@ def shard_of(table: Table, key: Item) -> int:
 def sequence_number(entry_id: str) -> str:
     """The SequenceNumber of a Redis stream entry id `ms-seq`."""
     ms, seq = entry_id.split("-")
-    return f"{int(ms):013d}{int(seq):07d}"
+    return f"{SEQUENCE_PREFIX}{int(ms):013d}{int(seq):07d}"
+
+
+def entry_of(sequence: str) -> tuple[int, int] | None:
+    """The (ms, seq) of the entry a SequenceNumber names; None if it names none of ours.
+    The 20 digits without the prefix are what ripple wrote before it had one."""
+    digits = sequence.removeprefix(SEQUENCE_PREFIX) if len(sequence) == 21 else sequence
+    if len(digits) != 20 or not (digits.isascii() and digits.isdigit()):
+        return None
+    return int(digits[:13]), int(digits[13:])
+
+
+def shard_id(shard: int) -> str:
+    """The ShardId DescribeStream gives shard `shard` (and a failure record names)."""
+    return f"{SHARD_PREFIX}{shard:08d}"
 
 
 def pending_record(table: Table, key: Item, old: Item | None,
                    new: Item | None) -> tuple[str, str]:
-    """The record's JSON with a sentinel where the commit script puts the SequenceNumber, and
-    the sentinel; ("", "") when the table has no stream or nothing changed (DynamoDB writes no
-    record for a write that changes nothing)."""
+    """The record's JSON with a sentinel after SEQUENCE_PREFIX, where the commit script puts
+    the entry id's 20 digits, and the sentinel; ("", "") when the table has no stream or
+    nothing changed (DynamoDB writes no record for a write that changes nothing)."""
     if not table.stream_view_type or not table.stream_label or old == new:
         return "", ""
     sentinel = uuid.uuid4().hex
     record = stream_record(keys=key, old_image=old, new_image=new,
                            view_type=table.stream_view_type, table=table.name,
                            region=table.region, stream_label=table.stream_label,
-                           sequence_number=sentinel, size_of=item_size, created=time.time())
+                           sequence_number=SEQUENCE_PREFIX + sentinel, size_of=item_size,
+                           created=time.time())
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False), sentinel
 
 

@@ -167,6 +167,19 @@ def test_a_retried_batch_does_not_grow_and_its_retries_are_not_reset(
     assert [batch for batch in batches if 0 in batch] == [[0], [0], [0]]
     assert sorted(n for batch in batches if 0 not in batch for n in batch) == [1, 2, 3, 4, 5]
     assert len(dead_letters(ripple, name)) == 1
+    # And the failure record's shard and sequence number fetch the poison through boto3
+    streams_client = boto3.client("dynamodbstreams", endpoint_url=ripple.url,
+                                  region_name="us-east-1", aws_access_key_id="test",
+                                  aws_secret_access_key="test")
+    try:
+        iterator = streams_client.get_shard_iterator(
+            StreamArn=info["streamArn"], ShardId=info["shardId"],
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=info["startSequenceNumber"])["ShardIterator"]
+        page = streams_client.get_records(ShardIterator=iterator, Limit=1)["Records"]
+    finally:
+        streams_client.close()
+    assert page[0]["dynamodb"]["NewImage"]["n"] == {"N": "0"}
 
 
 def test_bisection_tries_each_half_in_turn_and_splits_do_not_spend_retries(

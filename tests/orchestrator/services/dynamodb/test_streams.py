@@ -172,3 +172,39 @@ def test_a_new_tables_stream_has_one_shard(dynamodb: Any, streams_client: Any,
         streams_client.get_shard_iterator(StreamArn=arn,
                                           ShardId="shardId-00000000000000000000-00000001",
                                           ShardIteratorType="TRIM_HORIZON")
+
+
+def test_sequence_numbers_pass_botocores_checks_and_position_an_iterator(
+        dynamodb: Any, streams_client: Any, new_table: NewTable) -> None:
+    # Given a table with five changes in its stream
+    name = new_table(stream="NEW_IMAGE")
+    for n in range(5):
+        dynamodb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"S": str(n)}})
+    arn = dynamodb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    shard = streams_client.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator = streams_client.get_shard_iterator(
+        StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
+    found = streams_client.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    sequence = [r["dynamodb"]["SequenceNumber"] for r in found]
+    # Then their sequence numbers are 21 to 40 digits (DynamoDB's, and botocore's minimum),
+    # increasing both as numbers and as text
+    assert all(21 <= len(number) <= 40 and number.isdigit() for number in sequence)
+    assert sequence == sorted(sequence, key=int) == sorted(sequence)
+    assert len(set(sequence)) == 5
+
+    def read_from(kind: str, number: str) -> list[str]:
+        iterator = streams_client.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType=kind,
+            SequenceNumber=number)["ShardIterator"]
+        page = streams_client.get_records(ShardIterator=iterator)["Records"]
+        return [r["dynamodb"]["NewImage"]["sk"]["S"] for r in page]
+
+    # When boto3 asks for iterators after and at the second record's sequence number
+    # Then they return the records that follow it, and it with them
+    assert read_from("AFTER_SEQUENCE_NUMBER", sequence[1]) == ["2", "3", "4"]
+    assert read_from("AT_SEQUENCE_NUMBER", sequence[1]) == ["1", "2", "3", "4"]
+    assert read_from("AFTER_SEQUENCE_NUMBER", sequence[-1]) == []
+    # And a sequence number that is not one of this stream's is refused
+    with pytest.raises(streams_client.exceptions.ClientError) as refused:
+        read_from("AT_SEQUENCE_NUMBER", "9" * 22)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"

@@ -29,6 +29,9 @@ from typing import Any
 import httpx
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from orchestrator.process import chaos as faults  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 HANDLER = "import time\n\ndef handler(event, context):\n    time.sleep(0.005)\n    return event\n"
 TIMEOUT_S = 3  # the function's timeout: stranded events must run within 2x this
@@ -86,16 +89,6 @@ def deploy(url: str, work: Path) -> None:
                    capture_output=True)
 
 
-def victim(up: subprocess.Popen[bytes], marker: str) -> psutil.Process:
-    for process in psutil.Process(up.pid).children(recursive=True):
-        try:
-            if marker in " ".join(process.cmdline()):
-                return process
-        except psutil.Error:
-            continue
-    raise LookupError(marker)
-
-
 def one_run(work: Path, events: int, timing: tuple[float, ...] | None) -> dict[str, Any]:
     data = work / "data"
     data.mkdir(parents=True)
@@ -129,12 +122,12 @@ def one_run(work: Path, events: int, timing: tuple[float, ...] | None) -> dict[s
         kills: list[str] = []
         with ThreadPoolExecutor(8) as pool:
             futures = [pool.submit(send, number) for number in range(events)]
-            markers = ("orchestrator.cli worker", "redis-server", "orchestrator.endpoint")
-            for fraction, marker in zip(timing or (), markers[:len(timing or ())], strict=True):
+            kinds = ("worker", "redis", "endpoint")
+            for fraction, kind in zip(timing or (), kinds[:len(timing or ())], strict=True):
                 while len(accepted) < fraction * events:
                     time.sleep(0.01)
-                victim(up, marker).kill()
-                kills.append(f"{marker.split()[0].split('.')[-1]}@{len(accepted)}")
+                faults.kill(data, kind)  # what `ripple chaos --kill` does
+                kills.append(f"{kind}@{len(accepted)}")
             for future in futures:
                 future.result()
         sent_s = time.monotonic() - started

@@ -79,6 +79,18 @@ class Ripple:
         page = self.api("GET", f"/_ripple/api/functions/{name}/logs", params={"limit": 1000})
         return "".join(entry["text"] for entry in page["entries"])
 
+    def deploy_one(self, name: str, source: str, folder: Path, **config: object) -> None:
+        """Deploy one function (`app.handler` in `source`) from a spec under `folder`, with the
+        `ripple deploy` a user runs."""
+        code = folder / name
+        code.mkdir(parents=True)
+        (code / "app.py").write_text(source)
+        extra = "".join(f", {key}: {value}" for key, value in config.items())
+        spec = folder / f"{name}.yaml"
+        spec.write_text(f"functions:\n  {name}: {{handler: app.handler, code: ./{name}{extra}}}\n")
+        deployed = self.cli("deploy", str(spec))
+        assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+
     def cli(self, *args: str, check: bool = False,
             timeout: float = 60) -> subprocess.CompletedProcess[str]:
         env = clean_environment(RIPPLE_ENDPOINT=self.url)

@@ -21,12 +21,7 @@ def test_chaos_kills_and_duplicates_and_the_ledger_still_reconciles(tmp_path: Pa
     data.mkdir()
     ripple = start_ripple(data, "--workers", "2")
     try:
-        code = tmp_path / "code"
-        code.mkdir()
-        (code / "app.py").write_text(HANDLER)
-        (tmp_path / "ripple.yaml").write_text(
-            "functions:\n  echo: {handler: app.handler, code: ./code}\n")
-        assert ripple.cli("deploy", str(tmp_path / "ripple.yaml")).returncode == 0
+        ripple.deploy_one("echo", HANDLER, tmp_path)
         sent = []
 
         def send() -> None:

@@ -4,32 +4,19 @@ version of `ripple chaos` (300 events, well under 2 minutes); the long one is in
 
 from __future__ import annotations
 
-import os
-import signal
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import boto3
-import psutil
 from botocore.config import Config
 
+from orchestrator.process import chaos as faults
 from tests.conftest import Ripple, start_ripple, stop_ripple, wait_for
 
 EVENTS = 300
 HANDLER = "import time\n\ndef handler(event, context):\n    time.sleep(0.02)\n    return event\n"
-
-
-def child(ripple: Ripple, marker: str) -> psutil.Process:
-    """The `ripple up` child whose command line holds `marker`."""
-    for process in psutil.Process(ripple.process.pid).children(recursive=True):
-        try:
-            if marker in " ".join(process.cmdline()):
-                return process
-        except psutil.NoSuchProcess:
-            continue
-    raise LookupError(marker)
 
 
 def worker_pids(ripple: Ripple) -> list[int]:
@@ -43,12 +30,7 @@ def test_no_accepted_event_is_lost_when_worker_redis_and_endpoint_are_killed(
     (tmp_path / "data").mkdir()
     ripple = start_ripple(tmp_path / "data", "--workers", "2", "--concurrency", "2")
     try:
-        code = tmp_path / "code"
-        code.mkdir()
-        (code / "app.py").write_text(HANDLER)
-        (tmp_path / "ripple.yaml").write_text(
-            "functions:\n  work: {handler: app.handler, code: ./code, timeout: 5}\n")
-        assert ripple.cli("deploy", str(tmp_path / "ripple.yaml")).returncode == 0
+        ripple.deploy_one("work", HANDLER, tmp_path, timeout=5)
         wait_for(lambda: len(worker_pids(ripple)) == 2, timeout=60)
         client = boto3.client(
             "lambda", endpoint_url=ripple.url, region_name="us-east-1",
@@ -73,13 +55,9 @@ def test_no_accepted_event_is_lost_when_worker_redis_and_endpoint_are_killed(
         sender = threading.Thread(target=send)
         sender.start()
         # When, mid-run, a worker, then Redis, then the endpoint are killed -9
-        for victim, after in (("worker", 60), ("redis-server", 140), ("endpoint", 220)):
+        for victim, after in (("worker", 60), ("redis", 140), ("endpoint", 220)):
             wait_for(lambda after=after: len(accepted) >= after, timeout=60)
-            if victim == "worker":
-                os.kill(worker_pids(ripple)[0], signal.SIGKILL)
-            else:
-                marker = "redis-server" if victim == "redis-server" else "orchestrator.endpoint"
-                child(ripple, marker).kill()
+            faults.kill(ripple.data_dir, victim)  # what `ripple chaos --kill` does
         sender.join(timeout=120)
         assert len(accepted) == EVENTS
 

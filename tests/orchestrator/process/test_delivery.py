@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from botocore.config import Config
 
 from orchestrator.process import chaos as faults
@@ -24,6 +25,10 @@ def worker_pids(ripple: Ripple) -> list[int]:
                   for worker in ripple.api("GET", "/_ripple/api/status")["workers"])
 
 
+# The client's sockets to an endpoint killed -9 mid-request are sometimes dropped by its pool
+# without a close, and the garbage collector then reports them: the client's leak, not ripple's.
+@pytest.mark.filterwarnings(
+    "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning")
 def test_no_accepted_event_is_lost_when_worker_redis_and_endpoint_are_killed(
         tmp_path: Path) -> None:
     # Given a ripple with two workers and a function that takes 20 ms

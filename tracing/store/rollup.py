@@ -33,6 +33,7 @@ from tracing.spans import Span
 from tracing.store.database import SpanStore
 from tracing.store.gc import collector_paused
 from tracing.store.listener import StoreListener
+from tracing.store.rows import ns
 
 log = logging.getLogger("ripple.tracing.rollup")
 QUIET_SECONDS = 1.0
@@ -274,7 +275,7 @@ class MapRollup(StoreListener):
         edges: Edges = {}
         for source, target, body in self.store.read(
                 "SELECT source, target, body FROM map_stats WHERE second BETWEEN ? AND ?",
-                (int(start), int(end))):
+                (ns(start) // 10**9, ns(end) // 10**9)):
             stats = Stats.from_json(orjson.loads(body))
             if target:
                 found = edges.setdefault((_node(source), _node(target)), Stats())

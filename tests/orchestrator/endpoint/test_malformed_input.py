@@ -177,6 +177,8 @@ def test_the_control_inputs_that_were_500s_are_4xx(endpoint: Endpoint, deploy: D
                          params={"limit": -1}).status_code == 422
     assert endpoint.send("PUT", f"{api}/resources",
                          json={"tables": {"no-keys": {}}}).status_code == 422
+    for bounds in ({"start": 0, "end": 1e300}, {"start": 1e300, "end": "inf"}):
+        assert endpoint.send("GET", f"{api}/servicemap", params=bounds).status_code == 200
 
 
 def test_deploying_a_folder_that_links_out_of_itself_is_refused(ripple: Ripple,
@@ -320,7 +322,9 @@ def test_s3_requests_with_arbitrary_headers_are_answered_without_a_5xx(
 CONTROL_PATHS = {"/_ripple/api/functions", "/_ripple/api/functions/{name}",
                  "/_ripple/api/code/{sha256}", "/_ripple/api/resources",
                  "/_ripple/api/functions/{name}/logs", "/_ripple/api/invocations",
-                 "/_ripple/api/dlq", "/_ripple/api/dlq/replay", "/_ripple/api/status"}
+                 "/_ripple/api/dlq", "/_ripple/api/dlq/replay", "/_ripple/api/status",
+                 "/_ripple/api/servicemap", "/_ripple/api/traces",
+                 "/_ripple/api/traces/{trace_id}", "/_ripple/api/tracing"}
 
 
 def test_the_control_api_answers_anything_its_schema_allows_without_a_5xx(
@@ -330,7 +334,7 @@ def test_the_control_api_answers_anything_its_schema_allows_without_a_5xx(
     schema = schemathesis.openapi.from_url(ripple.url + "/_ripple/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     operations = [operation for operation in operations if operation.path in CONTROL_PATHS]
-    assert len(operations) == 12
+    assert len(operations) == 16
 
     @settings(FUZZED, max_examples=150)
     @given(st.one_of([operation.as_strategy() for operation in operations]),

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     otlp_forward: str | None = None
     trace_retention_spans: int = 1_000_000
     trace_retention_hours: float = 24.0
+    # Receivers beside the endpoint, on its host, for what users already run (0 turns one off):
+    # OTLP over gRPC, and the X-Ray daemon's UDP port (Powertools' Tracer, the X-Ray SDK).
+    otlp_grpc_port: int = Field(default=4317, ge=0, le=65535)
+    xray_daemon_port: int = Field(default=2000, ge=0, le=65535)
 
     log_retention: int = 10_000
     record_retention: int = 100_000

@@ -108,7 +108,10 @@ def start_ripple(data_dir: Path, *args: str, **env: str) -> Ripple:
         process = subprocess.Popen(
             [sys.executable, "-m", "orchestrator.cli", "up", "--port", str(port),
              "--data-dir", str(data_dir), *args],
-            env=clean_environment(RIPPLE_CLOCK_SPEED=CLOCK_SPEED, **env),
+            env=clean_environment(**{"RIPPLE_CLOCK_SPEED": CLOCK_SPEED,
+                                     # never 4317 and 2000: stacks run side by side
+                                     "RIPPLE_OTLP_GRPC_PORT": str(free_port()),
+                                     "RIPPLE_XRAY_DAEMON_PORT": str(free_port()), **env}),
             stdout=output, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
     ripple = Ripple(f"http://127.0.0.1:{port}", data_dir, process, log,
                     f"http://127.0.0.1:{api_port}" if api_port != "0" else "")

@@ -12,6 +12,8 @@ INVOCATIONS = "ripple:invocations"  # stream of invocation records
 ACCOUNT_CONCURRENCY = "ripple:concurrency:_account"  # zset of leases
 LEDGER_SWEEP = "ripple:ledger_sweep"  # lock: one worker at a time recovers lost events
 CHAOS_DUPLICATE = "ripple:chaos:duplicate"  # fraction of async events `ripple chaos` queues twice
+SCALING = "ripple:scaling"  # stream of worker scaling decisions: time, from, to, reason
+SCALING_STATE = "ripple:scaling:state"  # hash: workers, min, max of `ripple up`'s autoscaler
 
 QUEUE_SYNC = "ripple.sync"
 QUEUE_ASYNC = "ripple.async"

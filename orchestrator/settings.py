@@ -40,6 +40,16 @@ class Settings(BaseSettings):
     # Fork environments from a pre-imported template process (false: `python -m awslambdaric`).
     env_template: bool = True
 
+    # `ripple up --workers auto[:MIN-MAX]`: a worker is added when more than this many
+    # invocations per worker wait, or the oldest has waited this long, for this long; workers
+    # are removed after this long with a whole worker's slots idle and nothing queued. A
+    # removed worker gets this long to finish what it holds (Lambda's longest timeout + 30 s).
+    scale_up_queue_per_worker: int = Field(default=8, ge=1)
+    scale_up_age_seconds: float = Field(default=2.0, gt=0)
+    scale_up_after_seconds: float = Field(default=3.0, ge=0)
+    scale_down_idle_seconds: float = Field(default=60.0, gt=0)
+    worker_drain_seconds: float = Field(default=930.0, gt=0)
+
     # Tracing: raw OTLP is also forwarded here when set (Jaeger, Tempo, an OTel Collector).
     otlp_forward: str | None = None
     trace_retention_spans: int = 1_000_000

@@ -2,6 +2,7 @@
 
 from orchestrator.cli import (  # noqa: F401  (registers commands)
     chaos,
+    cost,
     data,
     demo,
     dlq,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +15,7 @@ from rich.table import Column, Table
 from orchestrator.cli.app import app
 from orchestrator.cli.client import Endpoint
 from orchestrator.errors import RippleError
-from orchestrator.process.stack import Stack, worker_count
+from orchestrator.process.stack import Stack, worker_bounds
 from orchestrator.settings import get_settings
 
 out = Console()
@@ -24,7 +25,9 @@ err = Console(stderr=True)
 @app.command()
 def up(
     spec: Annotated[Path | None, typer.Option(help="ripple.yaml to deploy once up")] = None,
-    workers: Annotated[str, typer.Option(help="worker processes, or auto (one per core)")] = "1",
+    workers: Annotated[str, typer.Option(
+        help="worker processes: N, or auto[:MIN-MAX] to scale with the queues "
+             "(auto alone: 1 to one per core)")] = "1",
     port: Annotated[int | None, typer.Option(help="endpoint port (default 4566)")] = None,
     api_port: Annotated[int | None, typer.Option(
         help="API Gateway stage port (default 3000; 0 turns the stage off)")] = None,
@@ -34,9 +37,14 @@ def up(
 ) -> None:
     """Start Redis (embedded unless REDIS_URL is set), the endpoint and workers; Ctrl-C stops."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per health check is noise
     settings = get_settings().with_overrides(port=port, api_port=api_port, host=host,
                                              data_dir=data_dir, worker_concurrency=concurrency)
-    stack = Stack(settings, worker_count(workers))
+    try:
+        stack = Stack(settings, worker_bounds(workers))
+    except RippleError as error:
+        err.print(f"[red]error:[/] {error}")
+        raise typer.Exit(2) from None
     try:
         stack.start()
         stack.wait_healthy()
@@ -45,8 +53,11 @@ def up(
 
             deploy_spec(spec, Endpoint(stack.endpoint))
         redis = "embedded Redis" if stack.redis else "Redis at REDIS_URL"
+        scaled = (f", scaling {stack.bounds.min}-{stack.bounds.max}" if stack.bounds.auto
+                  else "")
         out.print(f"[green]ripple is up[/] at {stack.endpoint} ({redis}, "
-                  f"{stack.workers} worker(s), data in {settings.data_dir}). Ctrl-C stops.")
+                  f"{stack.workers} worker(s){scaled}, data in {settings.data_dir}). "
+                  "Ctrl-C stops.")
         print_stage(Endpoint(stack.endpoint).json("GET", "/_ripple/api/status")["apigateway"])
         stack.wait()
     except RippleError as error:
@@ -106,8 +117,21 @@ def status(
     out.print(f"workers: {len(answer['workers'])}  functions: {answer['functions']}  "
               f"queued: {answer['queued']}  delayed: {answer['delayed']}  "
               f"dead letters: {answer['dead_letters']}")
+    print_scaling(Endpoint().json("GET", "/_ripple/api/scaling", params={"limit": 1}))
     if "apigateway" in answer:
         print_stage(answer["apigateway"])
+
+
+def print_scaling(scaling: dict[str, Any]) -> None:
+    """The worker processes `ripple up` runs, their bounds, and its last scaling decision."""
+    bounds = ("fixed" if scaling["min"] == scaling["max"]
+              else f"auto {scaling['min']}-{scaling['max']}")
+    line = f"worker processes: {scaling['workers']} ({bounds})"
+    if scaling["decisions"]:
+        last = scaling["decisions"][-1]
+        when = time.strftime("%H:%M:%S", time.localtime(last["time"]))
+        line += f"; last decision {when}: {last['from']} -> {last['to']}, {last['reason']}"
+    out.print(line, highlight=False)
 
 
 def print_ledger(report: dict[str, Any], as_json: bool) -> None:

@@ -18,7 +18,15 @@ from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 from starlette.types import ASGIApp
 
-from orchestrator.endpoint import chaos_api, control, lambda_api, ledger_api, xray_api
+from orchestrator.endpoint import (
+    chaos_api,
+    control,
+    cost_api,
+    lambda_api,
+    ledger_api,
+    scaling_api,
+    xray_api,
+)
 from orchestrator.endpoint import traces_api as trace_api
 from orchestrator.endpoint.apigateway import app as stage_app
 from orchestrator.endpoint.apigateway.server import StageStatus, bind_stage, client_host
@@ -111,6 +119,8 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
     app.include_router(lambda_api.router)
     app.include_router(control.router)
     app.include_router(ledger_api.router)
+    app.include_router(scaling_api.router)  # /_ripple/api/scaling
+    app.include_router(cost_api.router)  # /_ripple/api/cost
     app.include_router(chaos_api.router)
     app.include_router(receiver.router)  # POST /v1/traces
     app.include_router(trace_api.router)  # /_ripple/api/servicemap, /traces, /traces/{id}

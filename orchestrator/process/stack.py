@@ -11,13 +11,18 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from redis import Redis
+from redis.exceptions import RedisError
 
 from orchestrator.errors import RippleError
+from orchestrator.process.autoscaler import Policy
 from orchestrator.process.chaos import write_pid
 from orchestrator.process.redis_server import EmbeddedRedis
+from orchestrator.process.scaling import Autoscaler, publish_state
 from orchestrator.process.supervisor import ChildSpec, Supervisor
 from orchestrator.settings import Settings
 
@@ -30,20 +35,55 @@ class StackError(RippleError):
     """The stack did not come up."""
 
 
-def worker_count(value: str) -> int:
-    if value == "auto":
-        return os.cpu_count() or 1
-    count = int(value)
+@dataclass(frozen=True)
+class WorkerBounds:
+    """`--workers`: a fixed count (min == max, not scaled) or `auto[:MIN-MAX]`."""
+
+    min: int
+    max: int
+    auto: bool = False
+
+
+def worker_bounds(value: str) -> WorkerBounds:
+    """`N`, `auto` (1 to one per core) or `auto:MIN-MAX`."""
+    text = value.strip().lower()
+    if text == "auto" or text.startswith("auto:"):
+        low, high = (1, max(1, os.cpu_count() or 1)) if text == "auto" else _range(text[5:])
+        return WorkerBounds(low, high, auto=True)
+    try:
+        count = int(text)
+    except ValueError:
+        raise StackError(f"--workers {value!r}: expected a number, auto or auto:MIN-MAX "
+                         "(e.g. auto:1-4)") from None
     if count < 1:
-        raise ValueError("--workers must be at least 1 (or auto)")
-    return count
+        raise StackError("--workers must be at least 1 (or auto)")
+    return WorkerBounds(count, count)
+
+
+def _range(text: str) -> tuple[int, int]:
+    low, _, high = text.partition("-")
+    try:
+        bounds = int(low), int(high)
+    except ValueError:
+        raise StackError(f"--workers auto:{text}: expected auto:MIN-MAX, e.g. auto:1-4") from None
+    if not 1 <= bounds[0] <= bounds[1]:
+        raise StackError(f"--workers auto:{text}: need 1 <= MIN <= MAX")
+    return bounds
 
 
 class Stack:
-    def __init__(self, settings: Settings, workers: int = 1, log_dir: Path | None = None) -> None:
+    def __init__(self, settings: Settings, workers: int | WorkerBounds = 1,
+                 log_dir: Path | None = None) -> None:
         self.settings = settings
-        self.workers = workers
+        self.bounds = workers if isinstance(workers, WorkerBounds) else \
+            WorkerBounds(workers, workers)
+        self.workers = self.bounds.min
         self.log_dir = log_dir
+        self.autoscaler: Autoscaler | None = None
+        self._redis: Redis | None = None
+        self._env: dict[str, str] = {}
+        self._worker_names: list[str] = []
+        self._next_worker = 1
         self.redis: EmbeddedRedis | None = None
         self.supervisor = Supervisor()
         self.redis_url = settings.redis_url
@@ -76,16 +116,52 @@ class Stack:
             [python, "-m", "orchestrator.endpoint.app", "--host", self.settings.host,
              "--port", str(self.settings.port), "--api-port", str(self.settings.api_port)],
             env=env, log_path=self._log("endpoint")))
-        for index in range(1, self.workers + 1):
-            self.supervisor.add(ChildSpec(
-                f"worker-{index}",
-                [python, "-m", "orchestrator.cli", "worker",
-                 "--concurrency", str(self.settings.worker_concurrency)],
-                env=env, log_path=self._log(f"worker-{index}")))
+        self._env = env
+        for _ in range(self.workers):
+            self._add_worker_spec()
         self.supervisor.start()
         self._watch = threading.Thread(target=self._supervise, name="ripple-supervisor",
                                        daemon=True)
         self._watch.start()
+        self._redis = Redis.from_url(self.redis_url)
+        if self.bounds.auto:
+            self.autoscaler = Autoscaler(self, self._redis, self._policy())
+            self.autoscaler.start()
+        else:  # `GET /_ripple/api/scaling` says what a fixed stack runs too
+            try:
+                publish_state(self._redis, self.workers, self.bounds.min, self.bounds.max)
+            except RedisError:
+                log.warning("could not record the worker count in Redis", exc_info=True)
+
+    def _policy(self) -> Policy:
+        settings = self.settings
+        return Policy(min_workers=self.bounds.min, max_workers=self.bounds.max,
+                      slots_per_worker=settings.worker_concurrency,
+                      queue_per_worker=settings.scale_up_queue_per_worker,
+                      age_seconds=settings.scale_up_age_seconds,
+                      up_after_seconds=settings.scale_up_after_seconds,
+                      idle_seconds=settings.scale_down_idle_seconds,
+                      account_concurrency=settings.account_concurrency)
+
+    def _add_worker_spec(self) -> None:
+        name = f"worker-{self._next_worker}"
+        self._next_worker += 1
+        self.supervisor.add(ChildSpec(
+            name, [sys.executable, "-m", "orchestrator.cli", "worker",
+                   "--concurrency", str(self.settings.worker_concurrency)],
+            env=self._env, log_path=self._log(name)))
+        self._worker_names.append(name)
+
+    def add_worker(self) -> None:
+        """One more worker process (started at once: the stack is running)."""
+        self._add_worker_spec()
+        self.workers += 1
+
+    def remove_worker(self) -> None:
+        """Retire the newest worker with a warm shutdown: it finishes what it holds first."""
+        name = self._worker_names.pop()
+        self.supervisor.retire(name, self.settings.worker_drain_seconds)
+        self.workers -= 1
 
     def _supervise(self) -> None:
         redis_watch = threading.Thread(target=self._watch_redis, name="ripple-redis-watch",
@@ -133,6 +209,11 @@ class Stack:
 
     def stop(self) -> None:
         self._stop.set()  # before Redis stops: the watch must not start it again
+        if self.autoscaler is not None:
+            self.autoscaler.stop()
+            self.autoscaler.join(timeout=5)
+        if self._redis is not None:
+            self._redis.close()
         if self._watch is not None:
             self._watch.join(timeout=5)
         self.supervisor.stop()

@@ -59,6 +59,7 @@ class Supervisor:
         self.stable_after = stable_after
         self.poll_interval = poll_interval
         self._children: dict[str, _Child] = {}
+        self._retiring: dict[str, _Child] = {}  # SIGTERM sent by retire(), not yet exited
         self._started = False
         self._stopping = False
         self._stopped = False
@@ -82,6 +83,33 @@ class Supervisor:
             self._children[spec.name] = child
             if self._started and not self._stopping:
                 self._spawn(child)
+
+    def retire(self, name: str, timeout: float) -> None:
+        """Stop one child for good, gently: SIGTERM (a Celery worker's warm shutdown: it
+        finishes what it holds), then, after `timeout` s, SIGKILL its process group. It is not
+        restarted; stop() still sweeps it if it is draining then."""
+        with self._lock:
+            child = self._children.pop(name)
+            if child.process is None or child.process.poll() is not None:
+                if child.process is not None:
+                    _kill_group(child.process.pid)
+                return
+            self._retiring[name] = child
+            descendants = _descendants(child.process.pid)
+            log.info("retiring %s (pid %d)", name, child.process.pid)
+            child.process.send_signal(signal.SIGTERM)
+        threading.Thread(target=self._drain, args=(child, descendants, timeout),
+                         name=f"ripple-retire-{name}", daemon=True).start()
+
+    def _drain(self, child: _Child, descendants: list[psutil.Process], timeout: float) -> None:
+        assert child.process is not None
+        try:
+            child.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not finish within %g s; killing it", child.spec.name, timeout)
+        _kill_tree(child.process, descendants)
+        with self._lock:
+            self._retiring.pop(child.spec.name, None)
 
     def start(self) -> None:
         """Spawn every registered child, in the order they were added."""
@@ -122,7 +150,7 @@ class Supervisor:
                 return
             self._stopping = True
             running: list[_Child] = []
-            for child in reversed(self._children.values()):
+            for child in [*reversed(self._children.values()), *self._retiring.values()]:
                 if child.process is None:
                     continue
                 if child.process.poll() is None:

@@ -180,3 +180,46 @@ def test_run_forever_stops_the_children_when_the_event_is_set(supervisor: Superv
     # Then
     assert not runner.is_alive()
     assert child.returncode == -signal.SIGTERM
+
+
+FINISHES_ON_TERM = [sys.executable, "-c", (
+    "import signal, sys, time\n"
+    "stop = []\n"
+    "signal.signal(signal.SIGTERM, lambda *_: stop.append(1))\n"
+    "while not stop: time.sleep(0.01)\n"
+    "time.sleep(0.5)\n"  # the work it holds, finished after the SIGTERM
+    "open(sys.argv[1], 'w').write('finished')\n")]
+
+
+def test_a_retired_child_finishes_its_work_and_is_not_restarted(
+        supervisor: Supervisor, tmp_path: Path) -> None:
+    # Given a child that finishes what it holds when asked to stop
+    done = tmp_path / "done"
+    supervisor.add(ChildSpec("worker-2", [*FINISHES_ON_TERM, str(done)]))
+    supervisor.start()
+    process = supervisor.children["worker-2"]
+    time.sleep(0.3)  # its SIGTERM handler is in place
+    # When it is retired with time to spare
+    supervisor.retire("worker-2", timeout=10)
+    # Then it exits by itself after finishing, and no restart follows
+    wait_for(lambda: process.poll() is not None, supervisor)
+    assert process.returncode == 0 and done.read_text() == "finished"
+    for _ in range(5):
+        supervisor.poll()
+    assert "worker-2" not in supervisor.children
+
+
+def test_a_retired_child_that_overstays_is_killed(supervisor: Supervisor) -> None:
+    # Given a child that ignores SIGTERM
+    stubborn = [sys.executable, "-c",
+                "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                "time.sleep(60)"]
+    supervisor.add(ChildSpec("worker-3", stubborn))
+    supervisor.start()
+    process = supervisor.children["worker-3"]
+    time.sleep(0.3)
+    # When it is retired with 0.5 s to finish
+    supervisor.retire("worker-3", timeout=0.5)
+    # Then it is killed once that has passed
+    wait_for(lambda: process.poll() is not None)
+    assert process.returncode == -signal.SIGKILL

@@ -19,6 +19,7 @@ out = Console()
 err = Console(stderr=True)
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
+WIDTH = 80
 
 
 def since_epoch(since: str, now: float) -> float:
@@ -68,14 +69,11 @@ def print_report(report: dict[str, Any], window: str) -> None:
     if not total["invocations"]:
         out.print(f"no invocations recorded ({scope})", highlight=False)
         return
-    functions = report["functions"]
-    table = _table("function", max(map(len, functions)),
-                   ("calls", "cold", "billed s", "MB", "GB-s", "USD"))
-    for name, entry in functions.items():
-        table.add_row(name, f"{entry['invocations']:,}", f"{entry['cold_starts']:,}",
-                      f"{entry['billed_ms'] / 1000:,.3f}", str(entry["memory_mb"]),
-                      f"{entry['gb_seconds']:,.4f}", usd(entry["cost_usd"]["total"]))
-    out.print(table)
+    rows = {name: [f"{entry['invocations']:,}", f"{entry['cold_starts']:,}",
+                   f"{entry['billed_ms'] / 1000:,.3f}", str(entry["memory_mb"]),
+                   f"{entry['gb_seconds']:,.4f}", usd(entry["cost_usd"]["total"])]
+            for name, entry in report["functions"].items()}
+    print_table("function", ("calls", "cold", "billed s", "MB", "GB-s", "USD"), rows)
     price = total["cost_usd"]
     out.print(f"total ({scope}): {total['invocations']:,} requests {usd(price['requests'])}"
               f" + {total['gb_seconds']:,.4f} GB-s {usd(price['compute'])}"
@@ -85,12 +83,11 @@ def print_report(report: dict[str, Any], window: str) -> None:
         out.print(f"what-if: {report['what_if']}", highlight=False)
     traces = report["traces"]
     if traces["count"] and not report["trace"]:
-        chains = _table("trace (dearest first)", 35, ("calls", "fns", "billed s", "USD"))
-        for entry in traces["top"]:
-            chains.add_row(entry["trace_id"], f"{entry['invocations']:,}",
-                           str(len(entry["functions"])), f"{entry['billed_ms'] / 1000:,.3f}",
-                           usd(entry["cost_usd"]["total"]))
-        out.print(chains)
+        print_table("trace (dearest first)", ("calls", "fns", "billed s", "USD"), {
+            entry["trace_id"]: [f"{entry['invocations']:,}", str(len(entry["functions"])),
+                                f"{entry['billed_ms'] / 1000:,.3f}",
+                                usd(entry["cost_usd"]["total"])]
+            for entry in traces["top"]})
         out.print(f"{traces['count']:,} trace(s), {usd(traces['per_chain_usd'])} per chain "
                   f"({usd(traces['per_chain_usd'] * 1000)} per 1,000)", highlight=False)
 
@@ -103,8 +100,23 @@ def usd(amount: float) -> str:
     return f"${amount:,.{decimals}f}"
 
 
-def _table(first: str, width: int, headers: tuple[str, ...]) -> Table:
-    """Names never cut (no wrap, their full width); numbers right-aligned, compact."""
-    return Table(Column(first, no_wrap=True, min_width=width),
-                 *(Column(header, no_wrap=True, justify="right") for header in headers),
-                 box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False)
+def print_table(first: str, headers: tuple[str, ...], rows: dict[str, list[str]]) -> None:
+    """Names never cut and numbers never squeezed within 80 columns: when the longest name
+    leaves no room for the numbers, rows are numbered and the names listed whole below."""
+    widths = [max([len(header), *(len(cells[index]) for cells in rows.values())])
+              for index, header in enumerate(headers)]
+    room = WIDTH - sum(width + 1 for width in widths) - 1
+    numbered = max(map(len, rows)) > room
+    names = [str(index) for index in range(1, len(rows) + 1)] if numbered else list(rows)
+    table = Table(Column("#" if numbered else first, no_wrap=True,
+                         min_width=max(len(first) if not numbered else 1, *map(len, names))),
+                  *(Column(header, no_wrap=True, justify="right", min_width=width)
+                    for header, width in zip(headers, widths, strict=True)),
+                  box=box.SIMPLE_HEAD, padding=(0, 0, 0, 1), pad_edge=False)
+    for label, cells in zip(names, rows.values(), strict=True):
+        table.add_row(label, *cells)
+    out.print(table, width=WIDTH)
+    if numbered:
+        for label, name in zip(names, rows, strict=True):
+            out.print(f" {label:>{len(names[-1])}} {first}: {name}", highlight=False,
+                      soft_wrap=True)

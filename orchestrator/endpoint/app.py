@@ -48,6 +48,8 @@ from tracing.export.in_process import StoreExporter
 from tracing.setup import configure_tracing, exporter_configured
 from tracing.store.database import SpanStore
 from tracing.store.rollup import MapRollup
+from tracing.xray.daemon import XRayDaemon
+from tracing.xray.ingest import SegmentIngest
 
 
 def service_apps(redis: Redis, settings: Settings) -> dict[str, ASGIApp]:
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
                          "or point REDIS_URL at a Redis 6.2+ server")
     store = store or open_store(settings)
     forwarder = forwarder or Forwarder.to(settings.otlp_forward)
+    segments = SegmentIngest(store)  # the X-Ray daemon's datagrams and PutTraceSegments
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,9 +101,15 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
         )
         app.state.span_store = store
         app.state.otlp_forwarder = forwarder
+        app.state.xray_segments = segments
         follower = asyncio.create_task(app.state.invoke.functions.follow_changes(async_redis))
+        daemon = await XRayDaemon.start(segments, settings.host, settings.xray_daemon_port) if (
+            settings.xray_daemon_port) else None
         yield
         follower.cancel()
+        if daemon is not None:
+            await daemon.stop()
+        segments.flush()  # X-Ray parts still in progress, stored as they are
         flush = getattr(trace.get_tracer_provider(), "force_flush", None)
         if flush is not None:  # the endpoint's own last spans, into the store before it closes
             flush()
@@ -139,7 +148,7 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
                             status_code=200 if ready else 503)
 
     services = service_apps(Redis.from_url(settings.redis_url), settings)
-    services["xray"] = xray_api.create_app(lambda: store)
+    services["xray"] = xray_api.create_app(lambda: store, segments)
     return TokenGuard(OtlpOutage(RedisUnavailable(TracingMiddleware(ServiceRouter(
         app, services)))), token=settings.token)
 

@@ -3,7 +3,7 @@
 - `GET /_ripple/api/servicemap?since=15m` (or `start`/`end` epoch seconds): `GetServiceGraph`;
 - `GET /_ripple/api/traces?filter=EXPR&since=15m&limit=100`: `GetTraceSummaries`;
 - `GET /_ripple/api/traces/{id}` (X-Ray or W3C id): `BatchGetTraces` with that one trace;
-- `GET /_ripple/api/tracing`: the receiver's and the store's counters.
+- `GET /_ripple/api/tracing`: the receivers' (OTLP, X-Ray daemon) and the store's counters.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from orchestrator.endpoint.xray_api import (
 from orchestrator.errors import AwsError
 from tracing import receiver
 from tracing.store.database import SpanStore
+from tracing.xray.ingest import SegmentIngest
 
 DEFAULT_SINCE = "15m"
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -98,5 +99,8 @@ async def trace(request: Request, trace_id: str) -> dict[str, Any]:
 @router.get("/tracing")
 async def tracing_stats(request: Request) -> dict[str, int]:
     figures = receiver.stats(request.app)
+    segments: SegmentIngest | None = getattr(request.app.state, "xray_segments", None)
+    if segments is not None:  # the X-Ray daemon receiver's and PutTraceSegments' counters
+        figures.update({f"xray_{name}": value for name, value in segments.stats().items()})
     figures["spans"] = await run_in_threadpool(_store(request).count)
     return figures

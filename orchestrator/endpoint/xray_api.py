@@ -1,7 +1,8 @@
 """X-Ray's own API over the span store, as `boto3.client("xray", endpoint_url=...)` calls it.
 
 REST-JSON: `POST /ServiceGraph` (GetServiceGraph), `POST /TraceSummaries`
-(GetTraceSummaries), `POST /Traces` (BatchGetTraces) and `POST /TraceGraph` (GetTraceGraph).
+(GetTraceSummaries), `POST /Traces` (BatchGetTraces), `POST /TraceGraph` (GetTraceGraph) and
+`POST /TraceSegments` (PutTraceSegments, through the X-Ray daemon receiver's own ingest).
 Errors are `{"__type": "InvalidRequestException", "Message": ...}` with `x-amzn-ErrorType`, which
 botocore raises as `ClientError`. The query functions are shared with ripple's own trace API.
 """
@@ -26,6 +27,7 @@ from tracing.spans import Span
 from tracing.store.database import SpanStore
 from tracing.summaries import trace_summaries
 from tracing.trace_ids import TraceIdError, w3c_trace_id, xray_trace_id
+from tracing.xray.ingest import SegmentIngest
 
 MAX_TRACES = 1_000  # traces a summary query considers
 PAGE_SIZE = 100  # summaries per GetTraceSummaries page
@@ -92,8 +94,18 @@ def _linked(store: SpanStore, spans: list[Span]) -> list[Span]:
 
 # The ASGI app -----------------------------------------------------------------------------
 
-def create_app(store_getter: StoreGetter) -> ASGIApp:
-    """X-Ray's API over the store `store_getter()` returns at each request."""
+def put_trace_segments(ingest: SegmentIngest, documents: list[str]) -> dict[str, Any]:
+    """A `PutTraceSegments` answer: the documents stored, the refused ones listed with
+    X-Ray's error code."""
+    refused = ingest.put(documents)
+    return {"UnprocessedTraceSegments": [
+        {**({"Id": item.id} if item.id else {}), "ErrorCode": item.code, "Message": item.message}
+        for item in refused]}
+
+
+def create_app(store_getter: StoreGetter, ingest: SegmentIngest | None = None) -> ASGIApp:
+    """X-Ray's API over the store `store_getter()` returns at each request; segments put go
+    through `ingest` (by default one of this app's own over that store)."""
     app = FastAPI(title="ripple X-Ray API", docs_url=None, redoc_url=None, openapi_url=None,
                   telemetry={"tracing": False, "metrics": False, "logs": False})
 
@@ -132,6 +144,13 @@ def create_app(store_getter: StoreGetter) -> ASGIApp:
     async def get_trace_graph_call(request: Request) -> JSONResponse:
         trace_ids = _trace_ids(await _body(request))
         return await _answer(get_trace_graph, store_getter(), trace_ids)
+
+    @app.post("/TraceSegments")
+    async def put_trace_segments_call(request: Request) -> JSONResponse:
+        nonlocal ingest
+        documents = _documents(await _body(request))
+        ingest = ingest or SegmentIngest(store_getter())
+        return await _answer(put_trace_segments, ingest, documents)
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"])
     async def unknown(request: Request) -> JSONResponse:
@@ -209,3 +228,13 @@ def _trace_ids(body: dict[str, Any]) -> list[str]:
     for trace_id in trace_ids:
         hex_trace_id(trace_id)  # an unreadable id fails the whole request, as on X-Ray
     return [xray_trace_id(trace_id) for trace_id in trace_ids]
+
+
+def _documents(body: dict[str, Any]) -> list[str]:
+    documents = body.get("TraceSegmentDocuments")
+    if not isinstance(documents, list) or not documents:
+        raise InvalidRequest("TraceSegmentDocuments is required: a list of segment documents "
+                             "(JSON strings)")
+    if not all(isinstance(document, str) for document in documents):
+        raise InvalidRequest("TraceSegmentDocuments must be strings (JSON documents)")
+    return documents

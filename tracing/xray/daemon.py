@@ -111,9 +111,9 @@ class XRayDaemon:
         return cls(transport, protocol)
 
     async def stop(self) -> None:
-        """Close the socket, store what was queued, then what is still in progress."""
+        """Close the socket and store what was queued (what is in progress stays with the
+        ingest, whose `flush` the endpoint calls last)."""
         self.transport.close()
         draining = self.protocol.draining
         if draining is not None:
             await draining
-        await asyncio.get_running_loop().run_in_executor(None, self.protocol.ingest.flush)

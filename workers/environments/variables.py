@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.settings import Settings
@@ -46,5 +47,17 @@ def sandbox_environment(
         "AWS_SESSION_TOKEN": "test",
         "AWS_ENDPOINT_URL": settings.endpoint,
     }
+    env.update(xray_daemon_variables(settings))
     env.update(function.environment)
     return env
+
+
+def xray_daemon_variables(settings: Settings) -> dict[str, str]:
+    """Where Powertools' Tracer and the X-Ray SDK send segments: the endpoint's X-Ray daemon
+    receiver, on the endpoint's host, named as Lambda names its daemon; none when it is off."""
+    if not settings.xray_daemon_port:
+        return {}
+    host = urlsplit(settings.endpoint).hostname or "127.0.0.1"
+    port = str(settings.xray_daemon_port)
+    return {"AWS_XRAY_DAEMON_ADDRESS": f"{host}:{port}", "_AWS_XRAY_DAEMON_ADDRESS": host,
+            "_AWS_XRAY_DAEMON_PORT": port, "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR"}

@@ -24,6 +24,7 @@ from tests.tracing.test_receiver import serving
 from tracing.spans import SpanKind
 from tracing.store.database import SpanStore
 from tracing.trace_ids import xray_trace_id
+from tracing.xray.ingest import SegmentIngest
 
 FUNCTION = "AWS::Lambda::Function"
 WINDOW = {"StartTime": T0 - 10, "EndTime": T0 + 10}
@@ -42,8 +43,10 @@ def url(store: SpanStore) -> Iterator[str]:
     """ripple's app with the trace API, and X-Ray behind the SigV4 router, as the endpoint."""
     app = FastAPI()
     app.state.span_store = store
+    app.state.xray_segments = segments = SegmentIngest(store)
     app.include_router(api.router)
-    with serving(ServiceRouter(app, {"xray": xray_api.create_app(lambda: store)})) as base:
+    with serving(ServiceRouter(app, {"xray": xray_api.create_app(lambda: store, segments)})
+                 ) as base:
         yield base
 
 
@@ -132,6 +135,7 @@ def test_get_trace_graph_lists_a_traces_services(xray: Any, pipeline: Chain) -> 
     ("get_trace_summaries", {**WINDOW, "NextToken": "not-ours"}, "NextToken"),
     ("batch_get_traces", {"TraceIds": ["1-nothex"]}, "not a trace id"),
     ("get_trace_graph", {"TraceIds": ["abc"]}, "not a trace id"),
+    ("put_trace_segments", {"TraceSegmentDocuments": []}, "TraceSegmentDocuments is required"),
 ])
 def test_bad_requests_are_invalid_request_exceptions(
         xray: Any, call: str, arguments: dict[str, Any], says: str) -> None:
@@ -150,6 +154,37 @@ def test_an_operation_ripple_lacks_is_reported_as_such(xray: Any) -> None:
     with pytest.raises(ClientError) as error:
         xray.get_sampling_rules()
     assert error.value.response["Error"]["Code"] == "UnknownOperationException"
+
+
+def test_put_trace_segments_stores_documents_and_lists_the_refused(xray: Any,
+                                                                    url: str) -> None:
+    # Given a function segment with a subsegment, and two documents X-Ray would refuse
+    trace_id = "1-6553f100-00000000000000000000abcd"
+    segment = {"name": "resize", "id": "1000000000000001", "trace_id": trace_id,
+               "origin": FUNCTION, "start_time": T0, "end_time": T0 + 0.5,
+               "annotations": {"customer": "c-1"},
+               "subsegments": [{"name": "work", "id": "1000000000000002",
+                                "start_time": T0 + 0.1, "end_time": T0 + 0.2}]}
+    no_end = {**segment, "id": "1000000000000003", "end_time": None}
+
+    # When boto3 puts them
+    answer = xray.put_trace_segments(TraceSegmentDocuments=[
+        json.dumps(segment), json.dumps(no_end), "{not json"])
+
+    # Then the refused ones come back with X-Ray's codes, the good one by its id
+    assert [(item.get("Id"), item["ErrorCode"]) for item in answer["UnprocessedTraceSegments"]
+            ] == [("1000000000000003", "MissingEndTime"), (None, "InvalidJson")]
+    assert "end_time is required" in answer["UnprocessedTraceSegments"][0]["Message"]
+    # And BatchGetTraces gives the stored segment back, its subsegment and annotation too
+    (trace,) = xray.batch_get_traces(TraceIds=[trace_id])["Traces"]
+    (document,) = [json.loads(s["Document"]) for s in trace["Segments"]]
+    assert (document["name"], document["origin"]) == ("resize", FUNCTION)
+    assert [sub["name"] for sub in document["subsegments"]] == ["work"]
+    assert document["annotations"] == {"customer": "c-1"}
+    # And the tracing route counts what came in
+    figures = get(url, "/_ripple/api/tracing").json()
+    assert (figures["xray_documents_received"], figures["xray_documents_rejected"],
+            figures["xray_spans_stored"]) == (3, 2, 2)
 
 
 # ripple's own trace API ---------------------------------------------------------------------

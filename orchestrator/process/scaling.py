@@ -102,10 +102,13 @@ class Autoscaler(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self) -> None:
-        publish_state(self.redis, self.pool.workers, self.policy.min_workers,
-                      self.policy.max_workers)
+        published = False
         while not self.stopping.wait(TICK_SECONDS):
             try:
+                if not published:
+                    publish_state(self.redis, self.pool.workers, self.policy.min_workers,
+                                  self.policy.max_workers)
+                    published = True
                 self.tick()
             except Exception:  # Redis restarting: the workers stay as they are meanwhile
                 log.debug("autoscaler tick failed", exc_info=True)

@@ -10,14 +10,22 @@ def run_worker(settings: Settings, concurrency: int | None = None,
                loglevel: str = "WARNING") -> None:
     """Run a Celery worker on ripple's queues (shared, and its own for warm affinity) until it
     is stopped; `concurrency` invocations at once, each in its own environment."""
+    import warnings
+
+    from celery.platforms import SecurityWarning
+
     from workers import tasks  # registers the task; its runtime starts with the worker
     from workers.celery_app import configure
+
+    # What `ripple up` prints is ripple's: no banner, and no lecture per worker when run as root
+    # (a container's usual user); the worker's own errors still show at `loglevel`.
+    warnings.filterwarnings("ignore", category=SecurityWarning)
 
     count = concurrency or settings.worker_concurrency
     pool = "solo" if count == 1 else "threads"
     tasks.SLOTS = count
     configure(settings).worker_main([
-        "worker", f"--pool={pool}", f"--concurrency={count}", f"--loglevel={loglevel}",
+        "--quiet", "worker", f"--pool={pool}", f"--concurrency={count}", f"--loglevel={loglevel}",
         "-Q", f"{keys.QUEUE_SYNC},{keys.QUEUE_ASYNC},{keys.worker_queue(tasks.WORKER_ID)}",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
         "-n", f"ripple-{tasks.WORKER_ID}@%h",

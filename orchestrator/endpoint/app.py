@@ -25,6 +25,7 @@ from orchestrator.endpoint import (
     lambda_api,
     ledger_api,
     scaling_api,
+    why_api,
     xray_api,
 )
 from orchestrator.endpoint import traces_api as trace_api
@@ -32,7 +33,7 @@ from orchestrator.endpoint.apigateway import app as stage_app
 from orchestrator.endpoint.apigateway.server import StageStatus, bind_stage, client_host
 from orchestrator.endpoint.auth import TokenGuard
 from orchestrator.endpoint.aws_errors import aws_error_handler
-from orchestrator.endpoint.aws_spans import TracingMiddleware
+from orchestrator.endpoint.aws_spans import TracingMiddleware, dynamodb_key_names
 from orchestrator.endpoint.chaos_api import OtlpOutage
 from orchestrator.endpoint.routing import ServiceRouter
 from orchestrator.endpoint.unavailable import RedisUnavailable
@@ -47,6 +48,7 @@ from tracing.export.forward import Forwarder
 from tracing.export.in_process import StoreExporter
 from tracing.setup import configure_tracing, exporter_configured
 from tracing.store.database import SpanStore
+from tracing.store.lineage import LineageIndex
 from tracing.store.rollup import MapRollup
 from tracing.xray.daemon import XRayDaemon
 from tracing.xray.ingest import SegmentIngest
@@ -67,6 +69,7 @@ def open_store(settings: Settings) -> SpanStore:
     store = SpanStore(settings.data_dir / "traces.db", settings.trace_retention_spans,
                       settings.trace_retention_hours)
     store.add_listener(MapRollup(store))  # the service map, counted as spans arrive
+    store.add_listener(LineageIndex(store))  # what caused what, for `why`
     return store
 
 
@@ -133,6 +136,7 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
     app.include_router(chaos_api.router)
     app.include_router(receiver.router)  # POST /v1/traces
     app.include_router(trace_api.router)  # /_ripple/api/servicemap, /traces, /traces/{id}
+    app.include_router(why_api.router)  # /_ripple/api/why, /compare, /invocations/{id}
 
     @app.get("/_ripple/health")
     def health(request: Request) -> JSONResponse:
@@ -147,10 +151,12 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
                              "endpoint": "ok", "workers": len(workers)},
                             status_code=200 if ready else 503)
 
-    services = service_apps(Redis.from_url(settings.redis_url), settings)
+    services_redis = Redis.from_url(settings.redis_url)
+    services = service_apps(services_redis, settings)
     services["xray"] = xray_api.create_app(lambda: store, segments)
+    key_names = dynamodb_key_names(services_redis, settings.region)  # for `ripple why ddb://`
     return TokenGuard(OtlpOutage(RedisUnavailable(TracingMiddleware(ServiceRouter(
-        app, services)))), token=settings.token)
+        app, services), key_names))), token=settings.token)
 
 
 class _Server(uvicorn.Server):

@@ -77,6 +77,13 @@ class SpanStore:
                 return listener
         raise TracingError("no service map is attached to this span store", str(self.path))
 
+    def listener(self, kind: type[Listener]) -> Listener | None:
+        """The registered listener of that class, if any (the why API finds its index so)."""
+        for listener in self._listeners:
+            if isinstance(listener, kind):
+                return listener
+        return None
+
     def _tell(self, hook: Callable[[StoreListener], None]) -> None:
         """Call a hook on every listener; one that raises is logged and the rest still run
         (the spans are stored whatever a listener does)."""
@@ -201,6 +208,11 @@ class SpanStore:
     def write_lock(self) -> threading.Lock:
         """Held while spans are added: whoever holds it sees no export half-stored."""
         return self._write_lock
+
+    def ingest_connection(self) -> sqlite3.Connection:
+        """The writer's connection, for a listener's `on_ingest` to write what it derives from
+        the spans: the hook runs under the write lock, so it may open its own transaction."""
+        return self._connection()
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[sqlite3.Connection]:

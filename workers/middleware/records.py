@@ -16,6 +16,7 @@ from workers.environments.outcome import Outcome
 from workers.middleware import InvocationContext, Middleware
 
 LOG_TAIL_BYTES = 4096
+PAYLOAD_BYTES = 4096  # of the event and of the response kept in the record, for the viewer
 REPLY_TTL_SECONDS = 300
 
 
@@ -26,6 +27,23 @@ def report_line(request_id: str, outcome: Outcome, memory: int) -> str:
     if outcome.init_ms is not None:
         line += f"Init Duration: {outcome.init_ms:.2f} ms\t"
     return line
+
+
+def head(payload: bytes) -> str:
+    """The first `PAYLOAD_BYTES` of a payload as text (a character cut in two is dropped)."""
+    return payload[:PAYLOAD_BYTES].decode("utf-8", "ignore")
+
+
+def error_of(payload: bytes) -> dict[str, object]:
+    """Lambda's error shape from a failed invocation's payload (errors are small)."""
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return {"errorType": "Unhandled", "errorMessage": head(payload), "stackTrace": []}
+    return {"errorType": body.get("errorType"), "errorMessage": body.get("errorMessage"),
+            "stackTrace": body.get("stackTrace") or []}
 
 
 def log_text(request_id: str, outcome: Outcome, memory: int) -> str:
@@ -68,6 +86,11 @@ class Records(Middleware):
             "billed_ms": billed, "memory_mb": function.memory,
             "max_memory_mb": outcome.max_memory_mb, "architecture": function.architecture,
             "status": "ok" if outcome.ok else "error", "error_type": outcome.error_type,
+            "event": head(request.payload),
+            "event_truncated": len(request.payload) > PAYLOAD_BYTES,
+            "response": head(outcome.payload) if outcome.ok else None,
+            "response_truncated": outcome.ok and len(outcome.payload) > PAYLOAD_BYTES,
+            "error": None if outcome.ok else error_of(outcome.payload),
         }
         pipe.xadd(keys.INVOCATIONS, {"record": json.dumps(record)},
                   maxlen=self.settings.record_retention, approximate=True)

@@ -7,8 +7,10 @@ from orchestrator.cli import (  # noqa: F401  (registers commands)
     demo,
     dlq,
     functions,
+    load,
     traces,
     up,
+    why,
 )
 from orchestrator.cli.app import app
 

@@ -10,7 +10,6 @@ from orchestrator.cli import (  # noqa: F401  (registers commands)
     load,
     traces,
     up,
-    why,
 )
 from orchestrator.cli.app import app
 

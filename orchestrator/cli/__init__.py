@@ -10,6 +10,7 @@ from orchestrator.cli import (  # noqa: F401  (registers commands)
     load,
     traces,
     up,
+    why,
 )
 from orchestrator.cli.app import app
 

@@ -195,7 +195,7 @@ def print_summary(summary: dict[str, Any], interrupted: bool) -> None:
     if interrupted:
         out.print("[yellow]stopped by Ctrl-C: a partial summary[/]")
     for line in summary_lines(summary):
-        out.print(line, highlight=False)
+        out.print(line, highlight=False, soft_wrap=True)
     if "forecast" in summary:
         out.print("forecast on AWS: " + json.dumps(summary["forecast"]["summary"]),
                   highlight=False)

@@ -4,7 +4,8 @@ out more or less, got slower, faster or failed more.
 A run is a trace and every trace that links into it (a stream batch's trace links to the
 writes of its records), followed forward through the lineage index. A span's path is the
 `<node> <operation>` of each span from its run's root down to it, crossing into a linked
-trace at the linking span, so a path names the same hop in both runs whatever their ids.
+trace at the linking span (its first link to a span of the run), so a path names the same
+hop in both runs whatever their ids.
 "Slower" and "faster" mean the p50 moved by more than max(20 %, 1 ms).
 """
 
@@ -44,14 +45,13 @@ def paths(traces: Traces) -> dict[Path, list[Span]]:
     found: dict[Key, Path] = {}
 
     def cause(span: Span) -> Span | None:
-        parent = traces.parent(span)
-        if parent is not None:
-            return parent
-        for link in span.links:  # into another trace of the run: the write it was caused by
+        """A link into another trace of the run (the write a batch's record came from)
+        before the parent, as `why` walks back."""
+        for link in span.links:
             linked = traces.spans.get((link.trace_id, link.span_id))
             if linked is not None and link.trace_id != span.trace_id:
                 return linked
-        return None
+        return traces.parent(span)
 
     def path(span: Span) -> Path:
         chain: list[Span] = []

@@ -30,11 +30,14 @@ def label(ref: dict[str, Any]) -> str:
     return node if what == node else f"{node} {what}"
 
 
-def hop(ref: dict[str, Any], depth: int, count: int = 1) -> Text:
-    """One hop's line: indent, label, duration and what went wrong."""
-    indent = min(depth * STEP, MAX_INDENT)
-    text = Text(" " * indent + ("└ " if depth else ""))
-    text.append(label(ref), style="bold")
+def hop(ref: dict[str, Any], depth: int, count: int = 1, width: int = 80) -> Text:
+    """One hop's line: indent, label, duration and what went wrong. The indent gives way to
+    a long label, so the label fits on its line whole."""
+    name = label(ref)
+    marker = "└ " if depth else ""
+    indent = max(0, min(depth * STEP, MAX_INDENT, width - len(name) - len(marker)))
+    text = Text(" " * indent + marker)
+    text.append(name, style="bold")
     if count > 1:
         text.append(f" ×{count:,}", style="cyan")
     text.append(f"  {(ref['end'] - ref['start']) * 1000:.1f} ms", style="dim")
@@ -45,17 +48,21 @@ def hop(ref: dict[str, Any], depth: int, count: int = 1) -> Text:
     return text
 
 
-def chain_lines(answer: dict[str, Any]) -> list[Text]:
-    return [hop(ref, depth) for depth, ref in enumerate(answer["chain"])]
+def chain_lines(answer: dict[str, Any], width: int = 80) -> list[Text]:
+    return [hop(ref, depth, width=width) for depth, ref in enumerate(answer["chain"])]
 
 
-def caused_lines(tree: dict[str, Any], depth: int = 0, count: int = 1) -> list[Text]:
-    lines = [hop(tree["span"], depth, count)]
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for child in tree["children"]:
-        groups.setdefault(label(child["span"]), []).append(child)
-    for siblings in groups.values():
-        lines += caused_lines(siblings[0], depth + 1, len(siblings))
+def caused_lines(tree: dict[str, Any], width: int = 80) -> list[Text]:
+    lines: list[Text] = []
+    stack = [(tree, 0, 1)]
+    while stack:
+        node, depth, count = stack.pop()
+        lines.append(hop(node["span"], depth, count, width))
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for child in node["children"]:
+            groups.setdefault(label(child["span"]), []).append(child)
+        stack += [(siblings[0], depth + 1, len(siblings))
+                  for siblings in reversed(groups.values())]
     return lines
 
 
@@ -86,9 +93,9 @@ def why(
         return
     out.print(f"[bold]{target}[/] came from {len(answer['traces'])} trace(s): "
               + ", ".join(answer["traces"]), highlight=False, overflow="fold")
-    _print(chain_lines(answer))
+    _print(chain_lines(answer, out.width))
     out.print()
     out.print("[bold]the root caused[/]", highlight=False)
-    _print(caused_lines(answer["caused"]))
+    _print(caused_lines(answer["caused"], out.width))
     if answer.get("truncated"):
         out.print("[dim](more than shown: the answer stops at 100 traces or 5,000 spans)[/]")

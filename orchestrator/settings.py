@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # OTLP over gRPC, and the X-Ray daemon's UDP port (Powertools' Tracer, the X-Ray SDK).
     otlp_grpc_port: int = Field(default=4317, ge=0, le=65535)
     xray_daemon_port: int = Field(default=2000, ge=0, le=65535)
+    # The endpoint looks for DynamoDB items past their TTL this often (DynamoDB itself takes up
+    # to a few days), examining at most this many items per table each time.
+    dynamodb_ttl_sweep_seconds: float = Field(default=30.0, gt=0)
+    dynamodb_ttl_sweep_items: int = Field(default=1000, ge=1)
 
     log_retention: int = 10_000
     record_retention: int = 100_000

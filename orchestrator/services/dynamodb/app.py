@@ -17,7 +17,16 @@ from redis import Redis
 from starlette.types import Receive, Scope, Send
 
 from orchestrator.services.calls import name_operation
-from orchestrator.services.dynamodb import batch, items, reads, shapes, stream_api, tables
+from orchestrator.services.dynamodb import (
+    batch,
+    items,
+    reads,
+    shapes,
+    stream_api,
+    tables,
+    tags,
+    ttl,
+)
 from orchestrator.services.dynamodb.errors import (
     DynamoDBError,
     InternalServerError,
@@ -25,6 +34,7 @@ from orchestrator.services.dynamodb.errors import (
     UnknownOperation,
     ValidationError,
 )
+from orchestrator.services.dynamodb.maintenance import Maintenance
 from orchestrator.services.dynamodb.store import Store
 from orchestrator.services.dynamodb.types import NESTING_EXCEEDED
 from orchestrator.settings import Settings
@@ -49,6 +59,11 @@ OPERATIONS: dict[str, Operation] = {
     "DynamoDB_20120810.BatchGetItem": batch.batch_get_item,
     "DynamoDB_20120810.TransactWriteItems": batch.transact_write_items,
     "DynamoDB_20120810.TransactGetItems": batch.transact_get_items,
+    "DynamoDB_20120810.UpdateTimeToLive": ttl.update_time_to_live,
+    "DynamoDB_20120810.DescribeTimeToLive": ttl.describe_time_to_live,
+    "DynamoDB_20120810.TagResource": tags.tag_resource,
+    "DynamoDB_20120810.UntagResource": tags.untag_resource,
+    "DynamoDB_20120810.ListTagsOfResource": tags.list_tags_of_resource,
     "DynamoDBStreams_20120810.ListStreams": stream_api.list_streams,
     "DynamoDBStreams_20120810.DescribeStream": stream_api.describe_stream,
     "DynamoDBStreams_20120810.GetShardIterator": stream_api.get_shard_iterator,
@@ -137,6 +152,9 @@ class DynamoDBApp:
 
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self.store = Store(redis, settings.region)
+        self.maintenance = Maintenance(self.store, settings.dynamodb_ttl_sweep_seconds,
+                                       settings.dynamodb_ttl_sweep_items)
+        self.maintenance.start()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"

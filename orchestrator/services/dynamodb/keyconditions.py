@@ -76,7 +76,7 @@ def key_range(table: Table, condition: ast.Condition) -> KeyRange:
         name, values = _subject(part)
         if name in by_name:
             raise ValidationError(f"{NOT_SUPPORTED}: more than one condition on key {name}")
-        if name not in table.key_names:
+        if name not in (table.hash_key, table.range_key):
             raise ValidationError(f"Query condition missed key schema element: {table.hash_key}"
                                   if table.hash_key not in by_name else NOT_SUPPORTED)
         expected = table.hash_type if name == table.hash_key else table.range_type

@@ -26,3 +26,9 @@ def order(name: str, partition: str) -> str:
 def stream(name: str, shard: int) -> str:
     """Redis stream of one shard's DynamoDB stream records (fields `record` and `trace`)."""
     return f"ripple:ddb:stream:{name}:{shard}"
+
+
+def index(name: str, index_name: str, part: str) -> str:
+    """An index's own `items`/`order` (per index partition) and `partitions` keys: the same
+    shapes as a table's, under a prefix no table's keys can share (names hold no `:`)."""
+    return f"ripple:ddb:index:{name}:{index_name}:{part}"

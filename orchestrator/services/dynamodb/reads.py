@@ -4,12 +4,13 @@ FilterExpression, ProjectionExpression and Select, and DynamoDB's 1 MB page."""
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from orchestrator.services.dynamodb import expressions, types
 from orchestrator.services.dynamodb.errors import ValidationError
 from orchestrator.services.dynamodb.expressions import ast
+from orchestrator.services.dynamodb.indexes import IndexView, find
 from orchestrator.services.dynamodb.keyconditions import Bound, KeyRange, key_range
 from orchestrator.services.dynamodb.requests import Expressions
 from orchestrator.services.dynamodb.schema import Table
@@ -24,7 +25,8 @@ class Page:
     """Collects evaluated items until Limit or 1 MB; knows the last key evaluated."""
 
     def __init__(self, table: Table, request: dict[str, Any], given: Expressions,
-                 filter_kind: str = "FilterExpression") -> None:
+                 filter_kind: str = "FilterExpression",
+                 fetch: Callable[[Item], Item | None] | None = None) -> None:
         limit = request.get("Limit")
         if limit is not None and (not isinstance(limit, int) or limit < 1):
             raise ValidationError(f"1 validation error detected: Value '{limit}' at 'limit' "
@@ -33,7 +35,9 @@ class Page:
         self.table, self.limit = table, limit
         self.filter = given.condition(filter_kind)
         self.projection = given.projection()
-        self.select = _select(request, self.projection)
+        self.select = _select(request, self.projection, table)
+        self.fetch = fetch if fetch and _needs_table(table, self.select, self.projection) \
+            else None
         self.items: list[Item] = []
         self.scanned = 0
         self.bytes = 0
@@ -46,6 +50,11 @@ class Page:
         self.scanned += 1
         self.bytes += types.item_size(item)
         self.last = item
+        if self.fetch is not None:
+            fetched = self.fetch(item)
+            if fetched is None:
+                return
+            item = fetched
         if self.filter is None or expressions.holds(self.filter, item):
             self.items.append(expressions.project(item, self.projection)
                               if self.projection else item)
@@ -59,19 +68,59 @@ class Page:
         return answer
 
 
-def _select(request: dict[str, Any], projection: list[ast.Path] | None) -> str:
-    select = request.get("Select") or ("SPECIFIC_ATTRIBUTES" if projection else "ALL_ATTRIBUTES")
-    if select not in ("ALL_ATTRIBUTES", "COUNT", "SPECIFIC_ATTRIBUTES"):
+def _select(request: dict[str, Any], projection: list[ast.Path] | None, table: Table) -> str:
+    select = request.get("Select") or ("SPECIFIC_ATTRIBUTES" if projection else
+                                       "ALL_PROJECTED_ATTRIBUTES" if isinstance(table, IndexView)
+                                       else "ALL_ATTRIBUTES")
+    if select not in ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "COUNT",
+                      "SPECIFIC_ATTRIBUTES"):
         raise ValidationError(f"1 validation error detected: Value '{select}' at 'select' failed "
                               "to satisfy constraint: Member must satisfy enum value set: "
-                              "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES]")
-    if select == "ALL_ATTRIBUTES" and projection:
+                              "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, "
+                              "ALL_PROJECTED_ATTRIBUTES]")
+    if select in ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "COUNT") and projection:
         raise ValidationError("Cannot specify the ProjectionExpression when choosing to get "
-                              "ALL_ATTRIBUTES")
-    if select == "COUNT" and projection:
-        raise ValidationError("Cannot specify the ProjectionExpression when choosing to get "
-                              "COUNT")
+                              f"{select}")
+    if select == "ALL_PROJECTED_ATTRIBUTES" and not isinstance(table, IndexView):
+        raise ValidationError("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an "
+                              "IndexName")
+    index = table.index if isinstance(table, IndexView) else None
+    if select == "ALL_ATTRIBUTES" and index and not index.local and index.projection != "ALL":
+        raise ValidationError(f"{types.INVALID}Select type ALL_ATTRIBUTES is not supported for "
+                              f"global secondary index {index.name} because its projection "
+                              "type is not ALL")
     return str(select)
+
+
+def _needs_table(table: Table, select: str, projection: list[ast.Path] | None) -> bool:
+    """An LSI gives what it does not hold from the table (a GSI cannot)."""
+    if not isinstance(table, IndexView) or table.index is None or not table.index.local \
+            or table.index.projection == "ALL":
+        return False
+    if select == "ALL_ATTRIBUTES":
+        return True
+    held = set(table.key_names) | set(table.index.non_key)
+    return any(str(path.elements[0]) not in held for path in projection or [])
+
+
+def target(store: Store, request: dict[str, Any]) -> tuple[Table, Table]:
+    """(the table, what to read: the table or the index `IndexName` names)."""
+    table = store.table(request.get("TableName"), "item")
+    name = request.get("IndexName")
+    if name is None:
+        return table, table
+    index = find(table, name)
+    if not index.local and request.get("ConsistentRead"):
+        raise ValidationError("Consistent reads are not supported on global secondary indexes")
+    if index.status != "ACTIVE":
+        raise ValidationError(f"Cannot read from backfilling global secondary index: {name}")
+    return table, index.view(table)
+
+
+def _fetcher(store: Store, base: Table) -> Callable[[Item], Item | None]:
+    def fetch(entry: Item) -> Item | None:
+        return store.read(base, {name: entry[name] for name in base.key_names})[1]
+    return fetch
 
 
 def _start_key(table: Table, request: dict[str, Any]) -> Item | None:
@@ -98,17 +147,17 @@ def _sorted_items(store: Store, table: Table, partition: str, keys: KeyRange,
 
 
 def query(store: Store, request: dict[str, Any]) -> dict[str, Any]:
-    table = store.table(request.get("TableName"), "item")
-    if request.get("IndexName"):
-        raise ValidationError("ripple does not support secondary indexes yet: query the table")
+    base, table = target(store, request)
     given = Expressions(request)
     condition = given.condition("KeyConditionExpression")
     if condition is None:
         raise ValidationError("Either the KeyConditions or KeyConditionExpression parameter must "
                               "be specified in the request.")
-    page = Page(table, request, given)
+    page = Page(table, request, given, fetch=_fetcher(store, base))
     given.done()
     keys = key_range(table, condition)
+    if isinstance(table, IndexView):
+        keys.low, keys.high = _member_bounds(table, keys.low, keys.high)
     if page.filter is not None:
         _check_filter_keys(page.filter, table)
     reverse = request.get("ScanIndexForward") is False
@@ -119,7 +168,7 @@ def query(store: Store, request: dict[str, Any]) -> dict[str, Any]:
                                   "on provided conditions")
         keys.after(table.sort(start), reverse)
     partition = types.encode_key(keys.hash_value)
-    if start is None or table.range_key:
+    if start is None or table.sort(start):
         for item in _sorted_items(store, table, partition, keys, reverse):
             page.offer(item)
             if page.full():
@@ -127,9 +176,15 @@ def query(store: Store, request: dict[str, Any]) -> dict[str, Any]:
     return page.answer()
 
 
+def _member_bounds(view: IndexView, low: Bound, high: Bound) -> tuple[Bound, Bound]:
+    new_low, low_inclusive, new_high, high_inclusive = view.lex_bounds(
+        low.value, low.inclusive, high.value, high.inclusive)
+    return Bound(new_low, low_inclusive), Bound(new_high, high_inclusive)
+
+
 def _check_filter_keys(condition: ast.Condition, table: Table) -> None:
     for name in _top_names(condition):
-        if name in table.key_names:
+        if name in (table.hash_key, table.range_key):
             raise ValidationError("Filter Expression can only contain non-primary key "
                                   f"attributes: Primary key attribute: {name}")
 
@@ -145,11 +200,9 @@ def _top_names(node: Any) -> set[str]:
 
 
 def scan(store: Store, request: dict[str, Any]) -> dict[str, Any]:
-    table = store.table(request.get("TableName"), "item")
-    if request.get("IndexName"):
-        raise ValidationError("ripple does not support secondary indexes yet: scan the table")
+    base, table = target(store, request)
     given = Expressions(request)
-    page = Page(table, request, given)
+    page = Page(table, request, given, fetch=_fetcher(store, base))
     given.done()
     segment, total = _segments(request)
 
@@ -170,7 +223,7 @@ def scan(store: Store, request: dict[str, Any]) -> dict[str, Any]:
     start = _start_key(table, request)
     if start is not None:
         after = table.partition(start)
-        if table.range_key and offer_partition(after, table.sort(start)):
+        if table.sort(start) and offer_partition(after, table.sort(start)):
             return page.answer()
     while True:
         partitions = store.partitions(table, after, CHUNK)

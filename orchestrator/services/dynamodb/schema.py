@@ -9,19 +9,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orchestrator.events.dynamodb import stream_arn
-from orchestrator.services.dynamodb import types
+from orchestrator.services.dynamodb import keys, types
 from orchestrator.services.dynamodb.errors import ValidationError
 from orchestrator.services.dynamodb.types import Item
 from orchestrator.settings import ACCOUNT_ID
 
 KEY_MISMATCH = "The provided key element does not match the schema"
 NAME_PATTERN = re.compile(r"[a-zA-Z0-9_.-]+")
+# A table's ARN is accepted wherever its name is (`arn:aws:dynamodb:us-east-1:…:table/orders`).
+TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]*:[0-9]*:table/([a-zA-Z0-9_.-]{3,255})")
 
 
 def check_table_name(name: Any, member: str = "tableName") -> str:
     if not isinstance(name, str) or not name:
         raise ValidationError(f"1 validation error detected: Value null at '{member}' failed to "
                               "satisfy constraint: Member must not be null")
+    arn = TABLE_ARN.fullmatch(name)
+    if arn:
+        return arn.group(1)
     if not NAME_PATTERN.fullmatch(name):
         raise ValidationError(f"1 validation error detected: Value '{name}' at '{member}' failed "
                               "to satisfy constraint: Member must satisfy regular expression "
@@ -52,6 +57,25 @@ class Table:
     stream_label: str | None = None
     billing_mode: str = "PAY_PER_REQUEST"
     throughput: dict[str, int] = field(default_factory=dict)
+    attribute_types: dict[str, str] = field(default_factory=dict)  # index keys' types
+    indexes: list[dict[str, Any]] = field(default_factory=list)  # Index.to_dict() each
+    index_version: int = 0  # changes when an index is added or removed (writes check it)
+    ttl_attribute: str | None = None
+    deletion_protection: bool = False
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def items_key(self, partition: str) -> str:
+        return keys.items(self.name, partition)
+
+    def order_key(self, partition: str) -> str:
+        return keys.order(self.name, partition)
+
+    def partitions_key(self) -> str:
+        return keys.partitions(self.name)
+
+    def counter_names(self) -> tuple[str, str]:
+        """The fields of the table's hash counting its items and their bytes."""
+        return "count", "size"
 
     @property
     def key_names(self) -> list[str]:
@@ -142,14 +166,15 @@ class Table:
             "CreationDateTime": self.created,
             "KeySchema": self.key_schema(),
             "AttributeDefinitions": [{"AttributeName": name, "AttributeType": kind}
-                                     for name, kind in self._key_types()],
+                                     for name, kind in [*self._key_types(),
+                                                        *self.attribute_types.items()]],
             "ItemCount": item_count,
             "TableSizeBytes": size,
             "ProvisionedThroughput": {"NumberOfDecreasesToday": 0,
                                       "ReadCapacityUnits": self.throughput.get("read", 0),
                                       "WriteCapacityUnits": self.throughput.get("write", 0)},
             "BillingModeSummary": {"BillingMode": self.billing_mode},
-            "DeletionProtectionEnabled": False,
+            "DeletionProtectionEnabled": self.deletion_protection,
         }
         if self.stream_view_type:
             described["StreamSpecification"] = {"StreamEnabled": True,

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from orchestrator.services.dynamodb.schema import Table
 
 SHARD_COUNT = 1
+SERVICE_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 SEQUENCE_PREFIX = "1"
 SHARD_PREFIX = "shardId-00000000000000000000-"
 
@@ -70,11 +71,12 @@ def shard_id(shard: int) -> str:
     return f"{SHARD_PREFIX}{shard:08d}"
 
 
-def pending_record(table: Table, key: Item, old: Item | None,
-                   new: Item | None) -> tuple[str, str]:
+def pending_record(table: Table, key: Item, old: Item | None, new: Item | None,
+                   by_service: bool = False) -> tuple[str, str]:
     """The record's JSON with a sentinel after SEQUENCE_PREFIX, where the commit script puts
     the entry id's 20 digits, and the sentinel; ("", "") when the table has no stream or
-    nothing changed (DynamoDB writes no record for a write that changes nothing)."""
+    nothing changed (DynamoDB writes no record for a write that changes nothing). A deletion
+    by DynamoDB itself (TTL) names the service as the record's `userIdentity`."""
     if not table.stream_view_type or not table.stream_label or old == new:
         return "", ""
     sentinel = uuid.uuid4().hex
@@ -83,6 +85,8 @@ def pending_record(table: Table, key: Item, old: Item | None,
                            region=table.region, stream_label=table.stream_label,
                            sequence_number=SEQUENCE_PREFIX + sentinel, size_of=item_size,
                            created=time.time())
+    if by_service:
+        record["userIdentity"] = SERVICE_IDENTITY
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False), sentinel
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from typing import Any
@@ -10,14 +11,22 @@ from typing import Any
 from redis import Redis
 
 from orchestrator.events.dynamodb import STREAM_VIEW_TYPES
+from orchestrator.services.dynamodb import tags
+from orchestrator.services.dynamodb.backfill import backfill
 from orchestrator.services.dynamodb.errors import ResourceInUse, ValidationError
+from orchestrator.services.dynamodb.index_definitions import (
+    create_indexes,
+    index_key_names,
+    update_indexes,
+)
+from orchestrator.services.dynamodb.indexes import indexes_of
 from orchestrator.services.dynamodb.schema import Table, check_table_name, stream_label
 from orchestrator.services.dynamodb.store import Store
 from orchestrator.services.dynamodb.types import INVALID
 from orchestrator.settings import get_settings
 
 
-def _key_schema(request: dict[str, Any]) -> dict[str, Any]:
+def _key_schema(request: dict[str, Any], index_keys: set[str] | None = None) -> dict[str, Any]:
     schema = request.get("KeySchema") or []
     definitions = {d.get("AttributeName"): d.get("AttributeType")
                    for d in request.get("AttributeDefinitions") or []}
@@ -39,11 +48,15 @@ def _key_schema(request: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError(f"{INVALID}Some index key attributes are not defined in "
                               f"AttributeDefinitions. Keys: [{', '.join(missing)}], "
                               f"AttributeDefinitions: [{', '.join(map(str, definitions))}]")
-    unused = [name for name in definitions if name not in names]
+    unused = [name for name in definitions if name not in names and name not in (index_keys or ())]
+    if unused and index_keys:
+        raise ValidationError(f"{INVALID}Some AttributeDefinitions are not used. "
+                              f"AttributeDefinitions: [{', '.join(map(str, definitions))}], keys "
+                              f"used: [{', '.join(map(str, names + sorted(index_keys)))}]")
     if unused:
         raise ValidationError(f"{INVALID}Number of attributes in KeySchema does not exactly "
                               "match number of attributes defined in AttributeDefinitions")
-    for name in names:
+    for name in [*names, *sorted(set(definitions) - set(names))]:
         if definitions[name] not in ("S", "N", "B"):
             raise ValidationError(f"1 validation error detected: Value '{definitions[name]}' at "
                                   "'attributeDefinitions.1.member.attributeType' failed to "
@@ -88,20 +101,34 @@ def _stream(specification: Any) -> str | None:
 
 
 def describe(store: Store, table: Table) -> dict[str, Any]:
-    return table.description(*store.counters(table.name))
+    described = table.description(*store.counters(table.name))
+    found = indexes_of(table)
+    for local, member in ((False, "GlobalSecondaryIndexes"), (True, "LocalSecondaryIndexes")):
+        listed = [index.description(table, *store.index_counters(table, index.name))
+                  for index in found if index.local == local]
+        if listed:
+            described[member] = listed
+    return described
 
 
 def create_table(store: Store, request: dict[str, Any]) -> dict[str, Any]:
     name = check_table_name(request.get("TableName"))
-    for unsupported in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-        if request.get(unsupported):
-            raise ValidationError(f"{unsupported} are not supported by ripple yet: query the "
-                                  "table's primary key, or scan with a FilterExpression")
     view_type = _stream(request.get("StreamSpecification"))
+    keys = _key_schema(request, index_key_names(request))
+    billing = _billing(request)
+    definitions = {str(d.get("AttributeName")): str(d.get("AttributeType"))
+                   for d in request.get("AttributeDefinitions") or []}
+    indexes = create_indexes(request, definitions, keys["hash_key"], keys.get("range_key"),
+                             billing["billing_mode"])
     now = time.time()
     table = Table(id=uuid.uuid4().hex, created=now, name=name, region=store.region,
-                  **_key_schema(request), **_billing(request), stream_view_type=view_type,
-                  stream_label=stream_label(now) if view_type else None)
+                  **keys, **billing, stream_view_type=view_type,
+                  stream_label=stream_label(now) if view_type else None,
+                  attribute_types={key: kind for key, kind in definitions.items()
+                                   if key not in (keys["hash_key"], keys.get("range_key"))},
+                  indexes=[index.to_dict() for index in indexes],
+                  deletion_protection=bool(request.get("DeletionProtectionEnabled")),
+                  tags=tags.parse(request.get("Tags") or []))
     store.create_table(table)
     return {"TableDescription": describe(store, table)}
 
@@ -125,6 +152,9 @@ def list_tables(store: Store, request: dict[str, Any]) -> dict[str, Any]:
 
 def delete_table(store: Store, request: dict[str, Any]) -> dict[str, Any]:
     table = store.table(request.get("TableName"))
+    if table.deletion_protection:
+        raise ValidationError("Resource cannot be deleted as it is currently protected against "
+                              "deletion. Disable deletion protection first.")
     described = describe(store, table)
     store.delete_table(table)
     return {"TableDescription": described | {"TableStatus": "DELETING"}}
@@ -143,8 +173,20 @@ def update_table(store: Store, request: dict[str, Any]) -> dict[str, Any]:
         if not view_type and not table.stream_view_type:
             raise ValidationError(f"Table already has no enabled stream: TableName: {table.name}")
         _set_stream(table, view_type)
+    if "DeletionProtectionEnabled" in request:
+        table.deletion_protection = bool(request["DeletionProtectionEnabled"])
+    created, deleted = update_indexes(table, request)
     store.save_definition(table)
-    return {"TableDescription": describe(store, table)}
+    for index in deleted:
+        store.drop_index(table, index.name)
+    for index in created:
+        threading.Thread(target=backfill, args=(store, table.name, index.name),
+                         name=f"ripple-backfill-{index.name}", daemon=True).start()
+    described = describe(store, table)
+    for index in deleted:
+        described.setdefault("GlobalSecondaryIndexes", []).append(
+            index.description(table, 0, 0) | {"IndexStatus": "DELETING"})
+    return {"TableDescription": described}
 
 
 def _set_stream(table: Table, view_type: str | None) -> None:

@@ -99,7 +99,11 @@ def get_records(store: Store, request: dict[str, Any]) -> dict[str, Any]:
     found = streams.read_records(store.redis, shard_key, after, limit)
     records = []
     for _, record, _ in found:
-        records.append({name: value for name, value in record.items()
-                        if name != "eventSourceARN"})
+        shown = {name: value for name, value in record.items() if name != "eventSourceARN"}
+        if "userIdentity" in shown:  # Lambda's events spell it in camel case, the API does not
+            identity = shown["userIdentity"]
+            shown["userIdentity"] = {"Type": identity["type"],
+                                     "PrincipalId": identity["principalId"]}
+        records.append(shown)
     last = found[-1][0] if found else after
     return {"Records": records, "NextShardIterator": _iterator(shard_key, last)}

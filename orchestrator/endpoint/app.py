@@ -25,6 +25,7 @@ from orchestrator.endpoint import (
     lambda_api,
     ledger_api,
     scaling_api,
+    viewer_api,
     why_api,
     xray_api,
 )
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
     app.include_router(receiver.router)  # POST /v1/traces
     app.include_router(trace_api.router)  # /_ripple/api/servicemap, /traces, /traces/{id}
     app.include_router(why_api.router)  # /_ripple/api/why, /compare, /invocations/{id}
+    app.include_router(viewer_api.router)  # /_ripple/api/traces/{id}/spans
 
     @app.get("/_ripple/health")
     def health(request: Request) -> JSONResponse:
@@ -155,8 +157,9 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
     services = service_apps(services_redis, settings)
     services["xray"] = xray_api.create_app(lambda: store, segments)
     key_names = dynamodb_key_names(services_redis, settings.region)  # for `ripple why ddb://`
-    return TokenGuard(OtlpOutage(RedisUnavailable(TracingMiddleware(ServiceRouter(
-        app, services), key_names))), token=settings.token)
+    # The viewer's page and scripts (no data) come before the guard; its API calls do not.
+    return viewer_api.ViewerPages(TokenGuard(OtlpOutage(RedisUnavailable(TracingMiddleware(
+        ServiceRouter(app, services), key_names))), token=settings.token))
 
 
 class _Server(uvicorn.Server):

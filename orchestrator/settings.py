@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     dynamodb_ttl_sweep_seconds: float = Field(default=30.0, gt=0)
     dynamodb_ttl_sweep_items: int = Field(default=1000, ge=1)
 
+    # S3 bodies larger than this are files under `<data_dir>/s3/`, streamed in and out; smaller
+    # ones stay in Redis beside their metadata (one round trip). 0 puts every body in a file.
+    s3_inline_max: int = Field(default=256 * 1024, ge=0)
+
     log_retention: int = 10_000
     record_retention: int = 100_000
     dlq_retention: int = 10_000

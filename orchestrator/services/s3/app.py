@@ -9,7 +9,7 @@ inherit the request's trace context, so the notifications a write triggers conti
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 import anyio.to_thread
@@ -17,7 +17,16 @@ from redis import Redis
 from starlette.types import Receive, Scope, Send
 
 from orchestrator.services.calls import name_operation
-from orchestrator.services.s3 import buckets, listing, objects
+from orchestrator.services.s3 import (
+    acl,
+    buckets,
+    listing,
+    multipart,
+    objects,
+    tagging,
+    versioning,
+)
+from orchestrator.services.s3.blobs import CHUNK, BlobStore
 from orchestrator.services.s3.chunked import is_aws_chunked
 from orchestrator.services.s3.context import S3Context
 from orchestrator.services.s3.errors import (
@@ -27,9 +36,18 @@ from orchestrator.services.s3.errors import (
     NotImplementedOperation,
     S3Error,
 )
+from orchestrator.services.s3.headers import requested_checksums
 from orchestrator.services.s3.notifications import S3Notifications
-from orchestrator.services.s3.requests import S3Request, S3Response, decimal, from_scope
+from orchestrator.services.s3.payload import ChunkedDecoder, Payload, PayloadWriter
+from orchestrator.services.s3.requests import (
+    S3Request,
+    S3Response,
+    check_decoded_length,
+    decimal,
+    from_scope,
+)
 from orchestrator.services.s3.store import MAX_OBJECT_SIZE, Store
+from orchestrator.services.s3.uploads import Uploads
 from orchestrator.services.s3.xml import error_document
 from orchestrator.settings import Settings
 
@@ -43,17 +61,36 @@ OPERATIONS: dict[str, Operation] = {
     "HeadBucket": buckets.head_bucket,
     "DeleteBucket": buckets.delete_bucket,
     "GetBucketLocation": buckets.get_bucket_location,
-    "GetBucketVersioning": buckets.get_bucket_versioning,
+    "GetBucketVersioning": versioning.get_bucket_versioning,
+    "PutBucketVersioning": versioning.put_bucket_versioning,
+    "ListObjectVersions": versioning.list_object_versions,
     "GetBucketNotificationConfiguration": buckets.get_notifications,
     "PutBucketNotificationConfiguration": buckets.put_notifications,
+    "GetBucketTagging": tagging.get_bucket_tagging,
+    "PutBucketTagging": tagging.put_bucket_tagging,
+    "DeleteBucketTagging": tagging.delete_bucket_tagging,
+    "GetBucketAcl": acl.get_bucket_acl,
+    "PutBucketAcl": acl.put_bucket_acl,
     "ListObjects": listing.list_objects,
     "ListObjectsV2": listing.list_objects_v2,
+    "ListMultipartUploads": multipart.list_multipart_uploads,
     "DeleteObjects": objects.delete_objects,
     "GetObject": objects.get_object,
     "HeadObject": objects.head_object,
     "PutObject": objects.put_object,
     "CopyObject": objects.copy_object,
     "DeleteObject": objects.delete_object,
+    "GetObjectTagging": tagging.get_object_tagging,
+    "PutObjectTagging": tagging.put_object_tagging,
+    "DeleteObjectTagging": tagging.delete_object_tagging,
+    "GetObjectAcl": acl.get_object_acl,
+    "PutObjectAcl": acl.put_object_acl,
+    "CreateMultipartUpload": multipart.create_multipart_upload,
+    "UploadPart": multipart.upload_part,
+    "UploadPartCopy": multipart.upload_part_copy,
+    "ListParts": multipart.list_parts,
+    "CompleteMultipartUpload": multipart.complete_multipart_upload,
+    "AbortMultipartUpload": multipart.abort_multipart_upload,
 }
 # (method, subresource) -> operation; "" is the bucket or object itself.
 BUCKET_ROUTES: dict[tuple[str, str], str] = {
@@ -62,14 +99,31 @@ BUCKET_ROUTES: dict[tuple[str, str], str] = {
     ("DELETE", ""): "DeleteBucket",
     ("GET", "location"): "GetBucketLocation",
     ("GET", "versioning"): "GetBucketVersioning",
+    ("PUT", "versioning"): "PutBucketVersioning",
+    ("GET", "versions"): "ListObjectVersions",
     ("GET", "notification"): "GetBucketNotificationConfiguration",
     ("PUT", "notification"): "PutBucketNotificationConfiguration",
+    ("GET", "tagging"): "GetBucketTagging",
+    ("PUT", "tagging"): "PutBucketTagging",
+    ("DELETE", "tagging"): "DeleteBucketTagging",
+    ("GET", "acl"): "GetBucketAcl",
+    ("PUT", "acl"): "PutBucketAcl",
+    ("GET", "uploads"): "ListMultipartUploads",
     ("POST", "delete"): "DeleteObjects",
 }
 OBJECT_ROUTES: dict[tuple[str, str], str] = {
     ("GET", ""): "GetObject",
     ("HEAD", ""): "HeadObject",
     ("DELETE", ""): "DeleteObject",
+    ("GET", "tagging"): "GetObjectTagging",
+    ("PUT", "tagging"): "PutObjectTagging",
+    ("DELETE", "tagging"): "DeleteObjectTagging",
+    ("GET", "acl"): "GetObjectAcl",
+    ("PUT", "acl"): "PutObjectAcl",
+    ("POST", "uploads"): "CreateMultipartUpload",
+    ("POST", "uploadId"): "CompleteMultipartUpload",
+    ("GET", "uploadId"): "ListParts",
+    ("DELETE", "uploadId"): "AbortMultipartUpload",
 }
 # Query parameters that name a sub-resource (another operation), not an option.
 SUBRESOURCES = frozenset({
@@ -81,8 +135,12 @@ SUBRESOURCES = frozenset({
     "uploads", "versioning", "versions", "website",
 })
 METHODS = ("GET", "PUT", "HEAD", "DELETE", "POST")
-# aws-chunked framing around an object at most this much bigger than the object itself.
+# aws-chunked framing around a document at most this much bigger than the document itself.
 FRAMING_ALLOWANCE = 1024 * 1024
+# The largest body read whole into memory: XML documents (an object's data streams instead).
+MAX_DOCUMENT_SIZE = 16 * 1024 * 1024
+# Operations whose body is an object's data, received as a stream (payload.py).
+STREAMED = frozenset({"PutObject", "UploadPart"})
 
 
 def route(request: S3Request) -> str:
@@ -102,9 +160,10 @@ def route(request: S3Request) -> str:
             v2 = request.query.get("list-type") == "2"
             return "ListObjectsV2" if v2 else "ListObjects"
         operation = BUCKET_ROUTES.get((method, subresource))
-    elif (method, subresource) == ("PUT", ""):
+    elif (method, subresource) in (("PUT", ""), ("PUT", "partNumber")):
         copy = "x-amz-copy-source" in request.headers
-        operation = "CopyObject" if copy else "PutObject"
+        operation = ("CopyObject" if copy else "PutObject") if not subresource else (
+            "UploadPartCopy" if copy else "UploadPart")
     else:
         operation = OBJECT_ROUTES.get((method, subresource))
     if operation is None:
@@ -139,9 +198,9 @@ def span_attributes(request: S3Request) -> dict[str, str]:
 def error_response(error: S3Error, request: S3Request) -> S3Response:
     """HEAD errors have no body (clients see only the status), as on S3."""
     if request.method == "HEAD":
-        return S3Response(error.status, {"content-length": "0"})
+        return S3Response(error.status, {"content-length": "0", **error.headers})
     body = error_document(error, request.resource, request.request_id, request.host_id)
-    return S3Response(error.status, {"content-type": "application/xml"}, body)
+    return S3Response(error.status, {"content-type": "application/xml", **error.headers}, body)
 
 
 class S3App:
@@ -150,44 +209,103 @@ class S3App:
     def __init__(self, redis: Redis, settings: Settings) -> None:
         self.region = settings.region
         self.endpoint_host = urlsplit(settings.endpoint).hostname or ""
-        self.context = S3Context(Store(redis), S3Notifications(redis, settings.region),
-                                 settings.region)
+        self.blobs = BlobStore(settings.data_dir / "s3")
+        self.inline_max = settings.s3_inline_max
+        self.context = S3Context(Store(redis, self.blobs, settings.s3_inline_max),
+                                 S3Notifications(redis, settings.region), settings.region,
+                                 Uploads(redis, self.blobs))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
+        request = from_scope(scope, b"", self.region, self.endpoint_host)
         try:
-            raw = await read_body(scope, receive)
-            request = from_scope(scope, raw, self.region, self.endpoint_host)
+            operation = route(request)
+            if operation in STREAMED:
+                request.payload = await receive_payload(request, scope, receive, self.blobs,
+                                                        self.inline_max)
+            else:
+                request = from_scope(scope, await read_body(scope, receive), self.region,
+                                     self.endpoint_host)
         except S3Error as error:
-            request = from_scope(scope, b"", self.region, self.endpoint_host)
             response = error_response(error, request)
             # The body may be partly unread: the connection cannot carry another request.
             response.headers["connection"] = "close"
         else:
-            response = await anyio.to_thread.run_sync(handle, self.context, request)
+            try:
+                response = await anyio.to_thread.run_sync(handle, self.context, request)
+            finally:
+                if request.payload is not None and request.payload.temp is not None:
+                    self.blobs.discard(request.payload.temp)  # unless committed (renamed)
         await respond(send, request, response)
 
 
-async def read_body(scope: Scope, receive: Receive) -> bytes:
-    """The raw body; EntityTooLarge as soon as it (or its declared size) is too big."""
-    headers = {name.decode("latin-1").lower(): value.decode("latin-1")
-               for name, value in scope["headers"]}
+def _declared_size(headers: dict[str, str]) -> int:
     declared = headers.get("x-amz-decoded-content-length", "")
     if not declared and not is_aws_chunked(headers):
         declared = headers.get("content-length", "")
-    if (decimal(declared) or 0) > MAX_OBJECT_SIZE:
+    size = decimal(declared) or 0
+    if size > MAX_OBJECT_SIZE:
         raise EntityTooLarge(ProposedSize=declared, MaxSizeAllowed=str(MAX_OBJECT_SIZE))
+    return size
+
+
+async def read_body(scope: Scope, receive: Receive) -> bytes:
+    """A whole body that is not an object's data (XML documents); EntityTooLarge over
+    MAX_DOCUMENT_SIZE."""
+    headers = _raw_headers(scope)
+    if _declared_size(headers) > MAX_DOCUMENT_SIZE:
+        raise EntityTooLarge(MaxSizeAllowed=str(MAX_DOCUMENT_SIZE))
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_OBJECT_SIZE + FRAMING_ALLOWANCE:
-            raise EntityTooLarge(MaxSizeAllowed=str(MAX_OBJECT_SIZE))
+        if size > MAX_DOCUMENT_SIZE + FRAMING_ALLOWANCE:
+            raise EntityTooLarge(MaxSizeAllowed=str(MAX_DOCUMENT_SIZE))
         chunks.append(chunk)
         if not message.get("more_body"):
             return b"".join(chunks)
+
+
+async def receive_payload(request: S3Request, scope: Scope, receive: Receive,
+                          blobs: BlobStore, inline_max: int) -> Payload:
+    """An object's data, decoded, hashed and spilled to a file as it arrives (a chunk at a
+    time: the endpoint never holds a large object)."""
+    raw_headers = _raw_headers(scope)
+    _declared_size(raw_headers)
+    decoder = ChunkedDecoder() if is_aws_chunked(raw_headers) else None
+    writer = PayloadWriter(blobs, inline_max, requested_checksums(request.headers))
+    pending: list[bytes] = []
+    held = 0
+    try:
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            if decoder is not None:
+                chunk = decoder.feed(chunk)
+            pending.append(chunk)
+            held += len(chunk)
+            more = message.get("more_body", False)
+            if held >= CHUNK or not more:
+                data, pending, held = b"".join(pending), [], 0
+                await anyio.to_thread.run_sync(writer.write, data)
+                if writer.size > MAX_OBJECT_SIZE:
+                    raise EntityTooLarge(MaxSizeAllowed=str(MAX_OBJECT_SIZE))
+            if not more:
+                break
+        if decoder is not None:
+            request.headers.update(decoder.finish())
+            check_decoded_length(request.headers, writer.size)
+        return writer.finish()
+    except BaseException:
+        writer.discard()
+        raise
+
+
+def _raw_headers(scope: Scope) -> dict[str, str]:
+    return {name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in scope["headers"]}
 
 
 async def respond(send: Send, request: S3Request, response: S3Response) -> None:
@@ -199,12 +317,33 @@ async def respond(send: Send, request: S3Request, response: S3Response) -> None:
         body = b""
     else:
         headers.setdefault("content-length", str(len(body)))
-    if request.method == "HEAD":
-        body = b""
+    stream = response.stream
+    if request.method == "HEAD" or response.status in (204, 304):
+        _closed(stream)
+        body, stream = b"", None
     await send({"type": "http.response.start", "status": response.status,
                 "headers": [(name.encode("latin-1"), value.encode("latin-1"))
                             for name, value in headers.items()]})
-    await send({"type": "http.response.body", "body": body})
+    if stream is None:
+        await send({"type": "http.response.body", "body": body})
+        return
+    chunks = iter(stream)
+    try:
+        while True:
+            data = await anyio.to_thread.run_sync(next, chunks, None)
+            if data is None:
+                break
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+    finally:
+        _closed(chunks)
+
+
+def _closed(stream: Iterable[bytes] | None) -> None:
+    """Close a stream that is not (or no more) read: its file with it."""
+    close = getattr(stream, "close", None)
+    if close is not None:
+        close()
 
 
 def create_app(redis: Redis, settings: Settings) -> S3App:

@@ -1,14 +1,17 @@
-"""Bucket operations: Create/Head/Delete/ListBuckets, GetBucketLocation, GetBucketVersioning
-and Put/GetBucketNotificationConfiguration."""
+"""Bucket operations: Create/Head/Delete/ListBuckets, GetBucketLocation and
+Put/GetBucketNotificationConfiguration."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 
 from orchestrator.services.s3 import notification_config
 from orchestrator.services.s3.context import S3Context
-from orchestrator.services.s3.errors import InvalidBucketName
-from orchestrator.services.s3.requests import S3Request, S3Response
+from orchestrator.services.s3.errors import InvalidArgument, InvalidBucketName
+from orchestrator.services.s3.headers import canned_acl
+from orchestrator.services.s3.requests import S3Request, S3Response, decimal
 from orchestrator.services.s3.store import valid_bucket_name
 from orchestrator.services.s3.xml import Content, document, iso_time, parse, text
 from orchestrator.settings import ACCOUNT_ID
@@ -17,6 +20,7 @@ from orchestrator.settings import ACCOUNT_ID
 OWNER_ID = hashlib.sha256(ACCOUNT_ID.encode()).hexdigest()
 OWNER_NAME = "ripple"
 XML = {"content-type": "application/xml"}
+MAX_BUCKETS = 10_000
 
 
 def owner() -> list[tuple[str, Content]]:
@@ -32,6 +36,8 @@ def create_bucket(context: S3Context, request: S3Request) -> S3Response:
         configuration = parse(request.body, "CreateBucketConfiguration")
         region = text(configuration, "LocationConstraint") or region
     context.store.create_bucket(request.bucket, region)
+    if request.header("x-amz-acl"):
+        context.store.set_bucket_field(request.bucket, "acl", canned_acl(request.headers))
     return S3Response(200, {"location": f"/{request.bucket}"})
 
 
@@ -48,15 +54,45 @@ def delete_bucket(context: S3Context, request: S3Request) -> S3Response:
 
 
 def list_buckets(context: S3Context, request: S3Request) -> S3Response:
-    prefix = request.query.get("prefix", "")
+    """ListBuckets, all at once or a page of `max-buckets` at a time (`continuation-token`
+    is the last bucket listed), optionally under a `prefix`."""
+    query = request.query
+    prefix = query.get("prefix", "")
+    limit = _max_buckets(query.get("max-buckets"))
+    token = query.get("continuation-token")
+    after = _after(token) if token else ""
+    chosen = [bucket for bucket in context.store.buckets()
+              if bucket.name.startswith(prefix) and bucket.name > after]
+    page = chosen[:limit] if limit else chosen
     buckets: list[tuple[str, Content]] = [
         ("Bucket", [("Name", bucket.name), ("CreationDate", iso_time(bucket.created)),
                     ("BucketRegion", bucket.region)])
-        for bucket in context.store.buckets() if bucket.name.startswith(prefix)]
+        for bucket in page]
     content: list[tuple[str, Content]] = [("Owner", owner()), ("Buckets", buckets)]
+    if limit and len(chosen) > limit:
+        content.append(("ContinuationToken",
+                        base64.urlsafe_b64encode(page[-1].name.encode()).decode()))
     if prefix:
         content.append(("Prefix", prefix))
     return S3Response(200, XML, document("ListAllMyBucketsResult", content))
+
+
+def _max_buckets(raw: str | None) -> int:
+    if raw is None:
+        return 0
+    value = decimal(raw)
+    if value is None or not 1 <= value <= MAX_BUCKETS:
+        raise InvalidArgument("Argument max-buckets must be an integer between 1 and 10000",
+                              ArgumentName="max-buckets", ArgumentValue=raw)
+    return value
+
+
+def _after(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidArgument("The continuation token provided is incorrect",
+                              ArgumentName="continuation-token") from None
 
 
 def get_bucket_location(context: S3Context, request: S3Request) -> S3Response:
@@ -64,12 +100,6 @@ def get_bucket_location(context: S3Context, request: S3Request) -> S3Response:
     region = context.store.bucket(request.bucket).region
     constraint = None if region == "us-east-1" else region
     return S3Response(200, XML, document("LocationConstraint", constraint))
-
-
-def get_bucket_versioning(context: S3Context, request: S3Request) -> S3Response:
-    """Versioning is never enabled on ripple's buckets."""
-    context.store.bucket(request.bucket)
-    return S3Response(200, XML, document("VersioningConfiguration", []))
 
 
 def put_notifications(context: S3Context, request: S3Request) -> S3Response:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from orchestrator.services.s3.notifications import S3Notifications
 from orchestrator.services.s3.store import Store
+from orchestrator.services.s3.uploads import Uploads
 
 
 @dataclass
@@ -13,3 +14,4 @@ class S3Context:
     store: Store
     notifications: S3Notifications
     region: str
+    uploads: Uploads

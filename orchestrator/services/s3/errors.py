@@ -17,6 +17,11 @@ class S3Error(AwsError):
 
     def __init__(self, message: str | None = None, **details: str) -> None:
         super().__init__(message or self.default_message, **details)
+        self.headers: dict[str, str] = {}  # response headers (x-amz-delete-marker, …)
+
+    def with_headers(self, **headers: str) -> S3Error:
+        self.headers.update({name.replace("_", "-"): value for name, value in headers.items()})
+        return self
 
 
 class NoSuchBucket(S3Error):
@@ -124,6 +129,70 @@ class NotImplementedOperation(S3Error):
     code = "NotImplemented"
     status = 501
     default_message = "A header you provided implies functionality that is not implemented"
+
+
+class NoSuchUpload(S3Error):
+    code = "NoSuchUpload"
+    status = 404
+    default_message = ("The specified upload does not exist. The upload ID may be invalid, or "
+                       "the upload may have been aborted or completed.")
+
+
+class InvalidPart(S3Error):
+    code = "InvalidPart"
+    status = 400
+    default_message = ("One or more of the specified parts could not be found. The part may not "
+                       "have been uploaded, or the specified entity tag may not match the "
+                       "part's entity tag.")
+
+
+class InvalidPartOrder(S3Error):
+    code = "InvalidPartOrder"
+    status = 400
+    default_message = ("The list of parts was not in ascending order. Parts must be ordered by "
+                       "part number.")
+
+
+class EntityTooSmall(S3Error):
+    code = "EntityTooSmall"
+    status = 400
+    default_message = "Your proposed upload is smaller than the minimum allowed object size."
+
+
+class NoSuchVersion(S3Error):
+    code = "NoSuchVersion"
+    status = 404
+    default_message = "The specified version does not exist."
+
+
+class NoSuchTagSet(S3Error):
+    code = "NoSuchTagSet"
+    status = 404
+    default_message = "The TagSet does not exist"
+
+
+class InvalidTag(S3Error):
+    code = "InvalidTag"
+    status = 400
+    default_message = "The TagValue you have provided is invalid"
+
+
+class InvalidStorageClass(S3Error):
+    code = "InvalidStorageClass"
+    status = 400
+    default_message = "The storage class you specified is not valid"
+
+
+class BadRequest(S3Error):
+    code = "BadRequest"
+    status = 400
+    default_message = "Bad Request"
+
+
+class IllegalVersioningConfiguration(S3Error):
+    code = "IllegalVersioningConfigurationException"
+    status = 400
+    default_message = "The Versioning element must be specified"
 
 
 class InternalError(S3Error):

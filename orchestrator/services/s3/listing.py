@@ -28,7 +28,7 @@ class Page:
     last: str = ""  # the last key or common prefix listed: where the next page starts after
 
 
-def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
+def common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
     rest = key[len(prefix):]
     if not delimiter or delimiter not in rest:
         return None
@@ -40,7 +40,7 @@ def _start(prefix: str, delimiter: str, after: str) -> bytes:
     into `after`'s common prefix (already listed)."""
     if not after or after < prefix:
         return b"[" + prefix.encode()
-    common = _common_prefix(after, prefix, delimiter) if after.startswith(prefix) else None
+    common = common_prefix(after, prefix, delimiter) if after.startswith(prefix) else None
     if common is not None:
         return b"[" + common.encode() + b"\xff"  # no UTF-8 key holds 0xFF: past all of them
     return b"(" + after.encode()
@@ -65,7 +65,7 @@ def list_page(store: Store, bucket: str, prefix: str, delimiter: str, after: str
             if len(keys) + len(page.prefixes) == max_keys:
                 page.truncated = True
                 break
-            common = _common_prefix(key, prefix, delimiter)
+            common = common_prefix(key, prefix, delimiter)
             if common is not None:
                 page.prefixes.append(common)
                 page.last = common
@@ -99,7 +99,7 @@ def _entries(page: Page, encode: bool, with_owner: bool) -> list[tuple[str, Cont
     for key, meta in page.contents:
         entry: list[tuple[str, Content]] = [
             ("Key", code(key)), ("LastModified", iso_time(int(meta.last_modified))),
-            ("ETag", quoted(meta.etag)), ("Size", meta.size), ("StorageClass", "STANDARD")]
+            ("ETag", quoted(meta.etag)), ("Size", meta.size), ("StorageClass", meta.storage_class)]
         if with_owner:
             entry.append(("Owner", owner()))
         entries.append(("Contents", entry))

@@ -79,6 +79,7 @@ class ObjectEvent:
     sequence: int
     size: int | None = None
     etag: str | None = None
+    version_id: str | None = None  # in a versioned bucket
 
 
 class S3Notifications:
@@ -186,7 +187,8 @@ class S3Notifications:
             event_name=event.name, bucket=event.bucket, key=event.key,
             sequence=sequencer(event.sequence), configuration_id=configuration_id,
             region=self.region, request_id=request.request_id, host_id=request.host_id,
-            size=event.size, etag=event.etag, source_ip=request.source_ip,
+            size=event.size, etag=event.etag, version_id=event.version_id,
+            source_ip=request.source_ip,
             principal_id=f"AWS:{request.access_key or ACCOUNT_ID}")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, unquote
 
@@ -13,11 +14,18 @@ from starlette.types import Scope
 
 from orchestrator.services.s3 import chunked
 from orchestrator.services.s3.errors import IncompleteBody
+from orchestrator.services.s3.payload import Payload
 
 # A decimal header longer than this is bigger than any object: it is read as BEYOND instead of
 # converted (Python refuses int() of more than 4,300 digits; a 5,000-digit Range was a 500).
 _MAX_DIGITS = 19
 BEYOND = 10**_MAX_DIGITS
+
+# A presigned URL's own query parameters; its other `x-amz-*` ones are the headers it was signed
+# with (botocore moves `x-amz-meta-*`, `x-amz-acl`, … into the query string).
+_PRESIGN_PARAMETERS = frozenset({"x-amz-algorithm", "x-amz-credential", "x-amz-date",
+                                 "x-amz-expires", "x-amz-signedheaders", "x-amz-signature",
+                                 "x-amz-security-token"})
 
 # Host suffixes under which the first labels name a bucket (`photos.s3.localhost:4566`).
 VIRTUAL_HOST_SUFFIXES = (".localhost", ".localhost.localstack.cloud", ".amazonaws.com")
@@ -30,7 +38,8 @@ class S3Request:
     key: str  # "" for a bucket
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names, values as sent (latin-1)
-    body: bytes = b""
+    body: bytes = b""  # what the operation reads, except an object's data:
+    payload: Payload | None = None  # PutObject's and UploadPart's, received as it streamed in
     region: str = "us-east-1"
     source_ip: str = "127.0.0.1"
     access_key: str = ""
@@ -51,6 +60,7 @@ class S3Response:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    stream: Iterable[bytes] | None = None  # instead of `body`: a blob's bytes, read as sent
 
 
 def decimal(text: str) -> int | None:
@@ -60,6 +70,14 @@ def decimal(text: str) -> int | None:
         return None
     significant = text.lstrip("0")
     return BEYOND if len(significant) > _MAX_DIGITS else int(significant or "0")
+
+
+def check_decoded_length(headers: dict[str, str], size: int) -> None:
+    declared = headers.get("x-amz-decoded-content-length", "")
+    declared_size = decimal(declared)
+    if declared_size is not None and declared_size != size:
+        raise IncompleteBody(f"The decoded body has {size} bytes, not the "
+                             f"{declared} that x-amz-decoded-content-length says")
 
 
 def host_bucket(host: str, endpoint_host: str = "") -> str:
@@ -110,15 +128,16 @@ def from_scope(scope: Scope, raw_body: bytes, region: str,
         key = path[1:]
     else:
         bucket, _, key = path[1:].partition("/")
+    for name, value in query.items():
+        lowered = name.lower()
+        if lowered.startswith("x-amz-") and lowered not in _PRESIGN_PARAMETERS:
+            headers.setdefault(lowered, value)
     body = raw_body
-    if chunked.is_aws_chunked(headers) and raw_body:
-        body, trailers = chunked.decode(raw_body)
-        headers.update(trailers)
-        declared = headers.get("x-amz-decoded-content-length", "")
-        declared_size = decimal(declared)
-        if declared_size is not None and declared_size != len(body):
-            raise IncompleteBody(f"The decoded body has {len(body)} bytes, not the "
-                                 f"{declared} that x-amz-decoded-content-length says")
+    if chunked.is_aws_chunked(headers):
+        if raw_body:
+            body, trailers = chunked.decode(raw_body)
+            headers.update(trailers)
+            check_decoded_length(headers, len(body))
         encoding = chunked.content_encoding_without_chunking(headers.get("content-encoding", ""))
         if encoding:
             headers["content-encoding"] = encoding

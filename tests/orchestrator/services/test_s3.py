@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
+import crc32c
 import httpx
 import pytest
 from botocore.auth import SigV4Auth
@@ -356,29 +357,58 @@ def test_list_objects_v1_marker(s3: Any, listed_bucket: str) -> None:
     assert not rest["IsTruncated"]
 
 
-def test_objects_over_the_size_limit_are_refused(s3: Any, new_bucket: NewBucket) -> None:
-    # Given a body one byte over the limit
+def test_objects_over_the_size_limit_are_refused(ripple: Ripple, new_bucket: NewBucket) -> None:
+    # Given a PUT that declares one byte over the single-PUT limit (5 GB)
     bucket = new_bucket()
-    # When it is put
-    error = error_of(s3.put_object, Bucket=bucket, Key="big", Body=b"\0" * (MAX_OBJECT_SIZE + 1))
-    # Then S3 answers EntityTooLarge and stores nothing; the limit itself is fine
-    assert (error["Code"], error["status"]) == ("EntityTooLarge", 400)
-    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
-    s3.put_object(Bucket=bucket, Key="limit", Body=b"\1" * MAX_OBJECT_SIZE)
-    assert s3.head_object(Bucket=bucket, Key="limit")["ContentLength"] == MAX_OBJECT_SIZE
+    too_big = str(MAX_OBJECT_SIZE + 1)
+    # When it is sent (its body never comes)
+    answer = signed(ripple, "PUT", f"/{bucket}/big", headers={
+        "x-amz-decoded-content-length": too_big, "content-encoding": "aws-chunked",
+        "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER"})
+    # Then S3 answers EntityTooLarge at once and stores nothing
+    assert answer.status_code == 400
+    assert "<Code>EntityTooLarge</Code>" in answer.text
+    assert f"<ProposedSize>{too_big}</ProposedSize>" in answer.text
 
 
 @pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"])
-def test_checksums_are_accepted_and_echoed(s3: Any, new_bucket: NewBucket,
-                                           algorithm: str) -> None:
+def test_checksums_are_checked_echoed_and_returned_on_request(s3: Any, new_bucket: NewBucket,
+                                                              algorithm: str) -> None:
+    # Given an object put with an additional checksum (computed by botocore, or given)
     bucket = new_bucket()
-    if algorithm in ("CRC32C", "CRC64NVME"):
-        given = {f"Checksum{algorithm}": base64.b64encode(b"\1\2\3\4").decode()}
+    if algorithm == "CRC64NVME":  # S3 takes it as given (ripple computes no CRC64NVME)
+        given = {f"Checksum{algorithm}": base64.b64encode(bytes(range(1, 9))).decode()}
+    elif algorithm == "CRC32C":  # botocore computes it only with awscrt
+        value = crc32c.crc32c(b"checked").to_bytes(4, "big")
+        given = {f"Checksum{algorithm}": base64.b64encode(value).decode()}
     else:
         given = {"ChecksumAlgorithm": algorithm}
     put = s3.put_object(Bucket=bucket, Key="k", Body=b"checked", **given)
+    # Then it is echoed, and returned by GET and HEAD with checksum mode ENABLED
     assert put[f"Checksum{algorithm}"]
-    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"checked"
+    got = s3.get_object(Bucket=bucket, Key="k", ChecksumMode="ENABLED")
+    assert got[f"Checksum{algorithm}"] == put[f"Checksum{algorithm}"]
+    assert got["ChecksumType"] == "FULL_OBJECT" and got["Body"].read() == b"checked"
+    head = s3.head_object(Bucket=bucket, Key="k", ChecksumMode="ENABLED")
+    assert head[f"Checksum{algorithm}"] == put[f"Checksum{algorithm}"]
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "SHA1", "SHA256"])
+def test_a_wrong_additional_checksum_is_bad_digest(s3: Any, new_bucket: NewBucket,
+                                                   algorithm: str) -> None:
+    # Given a checksum of other bytes
+    bucket = new_bucket()
+    wrong = {"CRC32": zlib.crc32(b"other").to_bytes(4, "big"),
+             "CRC32C": crc32c.crc32c(b"other").to_bytes(4, "big"),
+             "SHA1": hashlib.sha1(b"other").digest(),
+             "SHA256": hashlib.sha256(b"other").digest()}[algorithm]
+    # When an object is put with it
+    error = error_of(s3.put_object, Bucket=bucket, Key="k", Body=b"x",
+                     **{f"Checksum{algorithm}": base64.b64encode(wrong).decode()})
+    # Then S3 answers BadDigest and stores nothing
+    assert (error["Code"], error["status"]) == ("BadDigest", 400)
+    assert algorithm in error["Message"]
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
 
 
 def test_wrong_digests_are_refused(s3: Any, new_bucket: NewBucket) -> None:

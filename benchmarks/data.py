@@ -82,6 +82,7 @@ def main() -> None:
                         args.ops)
         item_rate = rate(lambda i: ddb.put_item(TableName="bench", Item={
             "pk": {"S": f"k{i}"}, "v": {"B": body}}), args.ops)
+        indexed = index_rates(ddb, body, args.ops)
 
         code = work / "stamp"
         code.mkdir()
@@ -117,11 +118,47 @@ def main() -> None:
           f"ratio {put_rate / raw_rate:.2f}")
     print(f"DynamoDB PutItem via boto3        {item_rate:8.0f} ops/s   "
           f"ratio {item_rate / raw_rate:.2f}")
+    print("\n## DynamoDB secondary indexes (same run, same client)")
+    for label, value in indexed.items():
+        print(f"{label:34s}{value:8.0f} ops/s")
+    slowdown = indexed["PutItem, 0 GSIs"] / indexed["PutItem, 2 GSIs"]
+    by_index = indexed["Query by GSI (10 items)"] / indexed["Query on the table (10 items)"]
+    print(f"PutItem slowdown with 2 GSIs      {slowdown:8.2f}x   (goal <= 1.5x)")
+    print(f"Query by GSI / on the table       {by_index:8.2f}")
     print("\n## Change → handler start (ms)        p50      p99")
     print(f"S3 put → handler                  {percentile(s3_latency, .5):7.2f}  "
           f"{percentile(s3_latency, .99):7.2f}   (goal p50 <= 5 ms)")
     print(f"DynamoDB write → handler          {percentile(ddb_latency, .5):7.2f}  "
           f"{percentile(ddb_latency, .99):7.2f}   (goal: batching window 0 + 5 ms)")
+
+
+def index_rates(ddb, body: bytes, ops: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """PutItem on a table without and with two GSIs, and a 10-item Query on the table vs the
+    same items queried through a GSI."""
+    keys = [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}]
+    names = ("pk", "sk", "g1", "g2")
+    gsis = [{"IndexName": f"by_{name}", "Projection": {"ProjectionType": "ALL"},
+             "KeySchema": [{"AttributeName": name, "KeyType": "HASH"},
+                           {"AttributeName": "sk", "KeyType": "RANGE"}]} for name in ("g1", "g2")]
+    for table, extra in (("plain", {}), ("indexed", {"GlobalSecondaryIndexes": gsis})):
+        ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST", KeySchema=keys,
+                         AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"}
+                                               for n in (names if extra else names[:2])], **extra)
+
+    def item(i: int) -> dict[str, dict[str, str | bytes]]:
+        return {"pk": {"S": f"p{i % 100}"}, "sk": {"S": f"s{i:07d}"}, "g1": {"S": f"a{i % 100}"},
+                "g2": {"S": f"b{i % 50}"}, "v": {"B": body}}
+
+    found = {"PutItem, 0 GSIs": rate(lambda i: ddb.put_item(TableName="plain", Item=item(i)), ops),
+             "PutItem, 2 GSIs": rate(lambda i: ddb.put_item(TableName="indexed", Item=item(i)),
+                                     ops)}
+    query = {"Limit": 10, "ExpressionAttributeValues": {":v": {"S": "p7"}}}
+    found["Query on the table (10 items)"] = rate(lambda i: ddb.query(
+        TableName="indexed", KeyConditionExpression="pk = :v", **query), ops)
+    query["ExpressionAttributeValues"] = {":v": {"S": "a7"}}
+    found["Query by GSI (10 items)"] = rate(lambda i: ddb.query(
+        TableName="indexed", IndexName="by_g1", KeyConditionExpression="g1 = :v", **query), ops)
+    return found
 
 
 def wait_latencies(endpoint: str, count: int) -> list[float]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from orchestrator.services.dynamodb import expressions
+from orchestrator.services.dynamodb import expressions, legacy
 from orchestrator.services.dynamodb.errors import (
     ConditionalCheckFailed,
     InternalServerError,
@@ -18,25 +18,19 @@ from orchestrator.services.dynamodb.schema import Table
 from orchestrator.services.dynamodb.store import Store, Write
 from orchestrator.services.dynamodb.types import Item
 
-LEGACY = ("Expected", "AttributeUpdates", "AttributesToGet", "ConditionalOperator",
-          "KeyConditions", "QueryFilter", "ScanFilter")
 MAX_ATTEMPTS = 10_000
 
 
-def reject_legacy(request: dict[str, Any]) -> None:
-    for name in LEGACY:
-        if name in request:
-            raise ValidationError(f"{name} is a legacy parameter that ripple does not support: "
-                                  "use the expression parameters (ConditionExpression, "
-                                  "UpdateExpression, ProjectionExpression, KeyConditionExpression,"
-                                  " FilterExpression) instead")
+_LEGACY_CONDITIONS = {"ConditionExpression": ("Expected",),
+                      "FilterExpression": ("QueryFilter", "ScanFilter"),
+                      "KeyConditionExpression": ("KeyConditions",)}
 
 
 class Expressions:
     """The expressions of one request, resolved against the request's placeholders."""
 
     def __init__(self, request: dict[str, Any]) -> None:
-        reject_legacy(request)
+        legacy.check_not_mixed(request)
         self.request = request
         self.placeholders = expressions.Placeholders(request.get("ExpressionAttributeNames"),
                                                      request.get("ExpressionAttributeValues"))
@@ -52,18 +46,28 @@ class Expressions:
         return text
 
     def condition(self, name: str = "ConditionExpression") -> ast.Condition | None:
+        given = next((self.request[legacy_name] for legacy_name in _LEGACY_CONDITIONS[name]
+                      if legacy_name in self.request), None)
+        if given is not None:
+            operator = None if name == "KeyConditionExpression" else \
+                self.request.get("ConditionalOperator")  # key conditions are always AND-ed
+            return legacy.conditions(given, operator, expected=name == "ConditionExpression")
         text = self._text(name)
         if text is None:
             return None
         return self.placeholders.resolve(expressions.parse_condition(text, name), name)
 
     def update(self) -> ast.Update | None:
+        if "AttributeUpdates" in self.request:
+            return legacy.attribute_updates(self.request["AttributeUpdates"])
         text = self._text("UpdateExpression")
         if text is None:
             return None
         return self.placeholders.resolve(expressions.parse_update(text), "UpdateExpression")
 
     def projection(self) -> list[ast.Path] | None:
+        if "AttributesToGet" in self.request:
+            return legacy.projection(self.request["AttributesToGet"])
         text = self._text("ProjectionExpression")
         if text is None:
             return None

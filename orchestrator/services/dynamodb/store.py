@@ -206,10 +206,12 @@ class Store:
             table, partition = write.table, write.table.partition(write.key)
             old = json.loads(write.expected) if write.expected else None
             new_text = encode(write.new) if write.new is not None else ""
-            if write.new is not None and types.item_size(write.new) > types.MAX_ITEM_SIZE:
+            old_size = types.item_size(old) if old else 0
+            new_size = types.item_size(write.new) if write.new else 0
+            if new_size > types.MAX_ITEM_SIZE:
                 raise ValidationError("Item size has exceeded the maximum allowed size")
-            delta = (types.item_size(write.new) if write.new else 0) - (
-                types.item_size(old) if old else 0)
+            delta = new_size - old_size
+            known = {id(old): (old_size, write.expected or ""), id(write.new): (new_size, new_text)}
             record, sentinel = streams.pending_record(table, write.key, old, write.new,
                                                       write.by_service)
             shard = streams.shard_of(table, write.key)
@@ -220,7 +222,7 @@ class Store:
                      sentinel, delta, table.id, table.index_version]
             for index in indexes.indexes_of(table):
                 changes = _entry_changes(index.view(table), old, write.new,
-                                         index.name in write.fill)
+                                         index.name in write.fill, known)
                 for index_keys, index_args in changes:
                     entry_keys += index_keys
                     entry_args += index_args
@@ -270,16 +272,16 @@ class Store:
         return [streams.text(member) for member in found]
 
 
-def _entry_changes(view: indexes.IndexView, old: Item | None, new: Item | None,
-                   filling: bool) -> list[tuple[list[str], list[Any]]]:
+def _entry_changes(view: indexes.IndexView, old: Item | None, new: Item | None, filling: bool,
+                   known: dict[int, tuple[int, str]]) -> list[tuple[list[str], list[Any]]]:
     """The index entry changes (KEYS, ARGV) a write from `old` to `new` makes in one index."""
     before = None if filling else view.entry(old)
     after = view.entry(new)
     if before == after:
         return []
     name, changes = view.index_name, []
-    old_size = types.item_size(before[2]) if before else 0
-    new_size = types.item_size(after[2]) if after else 0
+    old_size = _size(before[2], known) if before else 0
+    new_size = _size(after[2], known) if after else 0
     if before and (not after or before[:2] != after[:2]):
         partition, member, _ = before
         changes.append(([view.items_key(partition), view.order_key(partition),
@@ -290,6 +292,12 @@ def _entry_changes(view: indexes.IndexView, old: Item | None, new: Item | None,
         partition, member, projected = after
         changes.append(([view.items_key(partition), view.order_key(partition),
                          view.partitions_key(), keys.table(view.name)],
-                        [member, encode(projected), partition, name, new_size,
+                        [member, known[id(projected)][1] if id(projected) in known
+                         else encode(projected), partition, name, new_size,
                          0 if filling else new_size - old_size]))
     return changes
+
+
+def _size(item: Item, known: dict[int, tuple[int, str]]) -> int:
+    """An entry's size; an ALL projection is the item itself, already sized."""
+    return known[id(item)][0] if id(item) in known else types.item_size(item)

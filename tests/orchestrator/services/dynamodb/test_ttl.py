@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -56,13 +55,13 @@ def test_expired_items_leave_with_a_service_remove_record(quick_sweep: Ripple) -
             break
         time.sleep(0.1)
     assert left == {"kept", "ancient", "text"}
-    # And the stream's last record is its REMOVE, by the DynamoDB service
+    # And the stream holds its REMOVE (the sweep may run between the puts), by the service
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     records = streams.get_records(ShardIterator=iterator)["Records"]
-    assert [r["eventName"] for r in records] == ["INSERT"] * 4 + ["REMOVE"]
-    removed = records[-1]
+    assert sorted(r["eventName"] for r in records) == ["INSERT"] * 4 + ["REMOVE"]
+    removed = next(r for r in records if r["eventName"] == "REMOVE")
     assert removed["dynamodb"]["Keys"] == {"pk": {"S": "gone"}}
     assert removed["userIdentity"] == {"Type": "Service",
                                        "PrincipalId": "dynamodb.amazonaws.com"}

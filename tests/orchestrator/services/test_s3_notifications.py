@@ -147,6 +147,38 @@ def test_api_rules_cover_copies_and_deletes_of_existing_keys(ripple: Ripple, dep
     S3Model.model_validate({"Records": found})
 
 
+def test_multipart_completes_and_large_copies_notify(ripple: Ripple, deploy: Deploy,
+                                                    s3: Any) -> None:
+    # Given a rule for every created object in a versioned bucket
+    bucket = new_bucket(s3)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    name = deploy(RECORDER)
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "LambdaFunctionConfigurations": [{"Id": "created", "LambdaFunctionArn": name,
+                                          "Events": ["s3:ObjectCreated:*"]}]})
+    # When a multipart upload completes, and its object is copied
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="joined")["UploadId"]
+    etags = [s3.upload_part(Bucket=bucket, Key="joined", UploadId=upload_id, PartNumber=n,
+                            Body=body)["ETag"]
+             for n, body in ((1, b"a" * 5 * 1024 * 1024), (2, b"end"))]
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="joined", UploadId=upload_id,
+                                        MultipartUpload={"Parts": [
+                                            {"PartNumber": n, "ETag": etag}
+                                            for n, etag in enumerate(etags, start=1)]})
+    copied = s3.copy_object(Bucket=bucket, Key="copy", CopySource=f"{bucket}/joined")
+    # Then one event each, with the object's size, multipart eTag and version id
+    wait_for(lambda: len(events(ripple, name)) >= 2, timeout=60)
+    time.sleep(QUIET_SECONDS)
+    found = sorted(records(ripple, name), key=lambda r: r["s3"]["object"]["sequencer"])
+    assert [(r["eventName"], r["s3"]["object"]["key"]) for r in found] == [
+        ("ObjectCreated:CompleteMultipartUpload", "joined"), ("ObjectCreated:Copy", "copy")]
+    assert found[0]["s3"]["object"]["size"] == 5 * 1024 * 1024 + 3
+    assert found[0]["s3"]["object"]["eTag"] == done["ETag"].strip('"')
+    assert found[0]["s3"]["object"]["versionId"] == done["VersionId"]
+    assert found[1]["s3"]["object"]["versionId"] == copied["VersionId"]
+    S3Model.model_validate({"Records": found})
+
+
 def test_redeploying_replaces_only_the_functions_own_rules(ripple: Ripple, deploy: Deploy,
                                                            s3: Any) -> None:
     # Given a bucket with a rule of its own, naming a function that does not exist

@@ -35,6 +35,7 @@ from orchestrator.services.dynamodb.errors import (
     ValidationError,
 )
 from orchestrator.services.dynamodb.maintenance import Maintenance
+from orchestrator.services.dynamodb.partiql import statements
 from orchestrator.services.dynamodb.store import Store
 from orchestrator.services.dynamodb.types import NESTING_EXCEEDED
 from orchestrator.settings import Settings
@@ -59,6 +60,8 @@ OPERATIONS: dict[str, Operation] = {
     "DynamoDB_20120810.BatchGetItem": batch.batch_get_item,
     "DynamoDB_20120810.TransactWriteItems": batch.transact_write_items,
     "DynamoDB_20120810.TransactGetItems": batch.transact_get_items,
+    "DynamoDB_20120810.ExecuteStatement": statements.execute_statement,
+    "DynamoDB_20120810.BatchExecuteStatement": statements.batch_execute_statement,
     "DynamoDB_20120810.UpdateTimeToLive": ttl.update_time_to_live,
     "DynamoDB_20120810.DescribeTimeToLive": ttl.describe_time_to_live,
     "DynamoDB_20120810.TagResource": tags.tag_resource,

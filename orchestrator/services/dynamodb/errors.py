@@ -79,3 +79,7 @@ class TrimmedDataAccess(DynamoDBError):
 
 class ExpiredIterator(DynamoDBError):
     code = "ExpiredIteratorException"
+
+
+class DuplicateItem(DynamoDBError):
+    code = "DuplicateItemException"

@@ -1,0 +1,1 @@
+"""PartiQL for DynamoDB: ExecuteStatement and BatchExecuteStatement."""

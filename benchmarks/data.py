@@ -3,8 +3,11 @@
 1. S3 PutObject and DynamoDB PutItem through boto3 against ripple, operations/s, vs raw
    redis-py SET of the same payload on the same Redis (the physical floor).
 2. S3 put → handler start and DynamoDB write → handler start latency, p50 and p99.
+3. A 100 MB object: PutObject and GetObject through boto3 (streamed to and from a file under
+   the data dir) vs writing and reading the same bytes to a local file (the physical floor).
 
-Run: python benchmarks/data.py [--ops 2000] [--events 200]. Not a test: it prints figures.
+Run: python benchmarks/data.py [--ops 2000] [--events 200] [--big-mb 100]. Not a test: it
+prints figures.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ops", type=int, default=2000)
     parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--big-mb", type=int, default=100)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ripple-bench-"))
     server = EmbeddedRedis(work / "redis")
@@ -82,6 +86,7 @@ def main() -> None:
                         args.ops)
         item_rate = rate(lambda i: ddb.put_item(TableName="bench", Item={
             "pk": {"S": f"k{i}"}, "v": {"B": body}}), args.ops)
+        big = big_object(s3, work, args.big_mb)
         indexed = index_rates(ddb, body, args.ops)
 
         code = work / "stamp"
@@ -125,6 +130,10 @@ def main() -> None:
     by_index = indexed["Query by GSI (10 items)"] / indexed["Query on the table (10 items)"]
     print(f"PutItem slowdown with 2 GSIs      {slowdown:8.2f}x   (goal <= 1.5x)")
     print(f"Query by GSI / on the table       {by_index:8.2f}")
+    print(f"\n## A {args.big_mb} MB object (MB/s; one client)      put      get")
+    print(f"local file write / read           {big['file_put']:8.0f} {big['file_get']:8.0f}")
+    print(f"S3 PutObject / GetObject          {big['s3_put']:8.0f} {big['s3_get']:8.0f}   "
+          f"ratio {big['s3_put'] / big['file_put']:.2f} / {big['s3_get'] / big['file_get']:.2f}")
     print("\n## Change → handler start (ms)        p50      p99")
     print(f"S3 put → handler                  {percentile(s3_latency, .5):7.2f}  "
           f"{percentile(s3_latency, .99):7.2f}   (goal p50 <= 5 ms)")
@@ -159,6 +168,49 @@ def index_rates(ddb, body: bytes, ops: int) -> dict[str, float]:  # type: ignore
     found["Query by GSI (10 items)"] = rate(lambda i: ddb.query(
         TableName="indexed", IndexName="by_g1", KeyConditionExpression="g1 = :v", **query), ops)
     return found
+
+
+def big_object(s3, work: Path, megabytes: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """MB/s of one PutObject and one GetObject of `megabytes` vs a local file's write and
+    read of the same bytes (page cache, no fsync on either side)."""
+    source, local, back = work / "big.bin", work / "local.bin", work / "back.bin"
+    with source.open("wb") as file:
+        for _ in range(megabytes):
+            file.write(os.urandom(1024 * 1024))
+    figures: dict[str, float] = {}
+
+    def timed(name: str, action) -> None:  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        action()
+        figures[name] = megabytes / (time.perf_counter() - started)
+
+    def copy(reader, path: Path) -> None:  # type: ignore[no-untyped-def]
+        with path.open("wb") as output:
+            while chunk := reader.read(1024 * 1024):
+                output.write(chunk)
+
+    def file_put() -> None:
+        with source.open("rb") as reader:
+            copy(reader, local)
+
+    def file_get() -> None:
+        with local.open("rb") as reader:
+            while reader.read(1024 * 1024):
+                pass
+
+    def s3_put() -> None:
+        with source.open("rb") as reader:
+            s3.put_object(Bucket="bench", Key="big", Body=reader)
+
+    def s3_get() -> None:
+        copy(s3.get_object(Bucket="bench", Key="big")["Body"], back)
+
+    for name, action in (("file_put", file_put), ("file_get", file_get), ("s3_put", s3_put),
+                         ("s3_get", s3_get)):
+        timed(name, action)
+    if back.read_bytes() != source.read_bytes():
+        raise AssertionError("the object came back different")
+    return figures
 
 
 def wait_latencies(endpoint: str, count: int) -> list[float]:

@@ -18,8 +18,10 @@ from orchestrator.services.s3.headers import (
     check_preconditions,
     meta_from_request,
     object_headers,
+    requested_checksums,
     verify_integrity,
 )
+from orchestrator.services.s3.payload import ChunkedDecoder, Payload
 from orchestrator.services.s3.requests import BEYOND, S3Request, decimal, from_scope
 from orchestrator.services.s3.store import ObjectMeta
 
@@ -121,8 +123,10 @@ def test_conditions_integrity_and_metadata_raise_only_s3_errors(
     request = request_of(method, headers, query, body)
     meta = ObjectMeta(size=len(body), etag="0123456789abcdef0123456789abcdef",
                       last_modified=1_700_000_000.5)
-    for check in (lambda: check_preconditions(request, meta), lambda: verify_integrity(request),
-                  lambda: object_headers(meta_from_request(request, body), query),
+    payload = Payload.of(body, requested_checksums(request.headers))
+    for check in (lambda: check_preconditions(request, meta),
+                  lambda: verify_integrity(request, payload),
+                  lambda: object_headers(meta_from_request(request, len(body), "e"), request),
                   lambda: byte_range(request.header("range"), len(body))):
         with contextlib.suppress(S3Error):
             check()
@@ -137,3 +141,24 @@ def test_any_aws_chunked_body_decodes_or_is_an_s3_error(body: bytes) -> None:
         return
     assert len(payload) <= len(body)
     assert all(name == name.lower() for name in trailers)
+
+
+@BOUNDED
+@given(chunked_bodies, st.lists(st.integers(min_value=0, max_value=200), max_size=6))
+def test_the_streaming_decoder_matches_the_whole_body_decoder(body: bytes,
+                                                              cuts: list[int]) -> None:
+    # Given an aws-chunked body that arrives in pieces cut anywhere
+    points = sorted({min(cut, len(body)) for cut in cuts})
+    pieces = [body[start:end] for start, end in zip([0, *points], [*points, len(body)],
+                                                     strict=True)]
+    # When it is decoded piece by piece
+    decoder = ChunkedDecoder()
+    try:
+        streamed = b"".join(decoder.feed(piece) for piece in pieces)
+        trailers = decoder.finish()
+    except S3Error:
+        return
+    # Then it gives what decoding the whole body gives, where that decodes (the streaming one
+    # also skips a stray CRLF before a chunk header)
+    with contextlib.suppress(S3Error):
+        assert (streamed, trailers) == chunked.decode(body)

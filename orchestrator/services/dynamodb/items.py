@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.services.dynamodb import expressions, types
+from orchestrator.services.dynamodb import capacity, expressions, types
 from orchestrator.services.dynamodb.errors import ValidationError
 from orchestrator.services.dynamodb.expressions.update import action_paths
 from orchestrator.services.dynamodb.requests import (
@@ -40,7 +40,8 @@ def put_item(store: Store, request: dict[str, Any]) -> dict[str, Any]:
         return item
 
     old, _ = write_one(store, table, key, change)
-    return {"Attributes": old} if wanted == "ALL_OLD" and old else {}
+    used = capacity.of_write(request, table, old, item)
+    return ({"Attributes": old} if wanted == "ALL_OLD" and old else {}) | used
 
 
 def get_item(store: Store, request: dict[str, Any]) -> dict[str, Any]:
@@ -50,9 +51,11 @@ def get_item(store: Store, request: dict[str, Any]) -> dict[str, Any]:
     projection = given.projection()
     given.done()
     _, item = store.read(table, key)
+    used = capacity.report(request, table, capacity.read_units(
+        types.item_size(item) if item else 0, bool(request.get("ConsistentRead"))), "Read")
     if item is None:
-        return {}
-    return {"Item": expressions.project(item, projection) if projection else item}
+        return used
+    return {"Item": expressions.project(item, projection) if projection else item} | used
 
 
 def delete_item(store: Store, request: dict[str, Any]) -> dict[str, Any]:
@@ -68,7 +71,8 @@ def delete_item(store: Store, request: dict[str, Any]) -> dict[str, Any]:
         return None
 
     old, _ = write_one(store, table, key, change)
-    return {"Attributes": old} if wanted == "ALL_OLD" and old else {}
+    used = capacity.of_write(request, table, old, None)
+    return ({"Attributes": old} if wanted == "ALL_OLD" and old else {}) | used
 
 
 def update_item(store: Store, request: dict[str, Any]) -> dict[str, Any]:
@@ -100,4 +104,5 @@ def update_item(store: Store, request: dict[str, Any]) -> dict[str, Any]:
         "UPDATED_OLD": expressions.project(old, paths) if old else None,
         "UPDATED_NEW": expressions.project(new, paths),
     }[wanted]
-    return {"Attributes": attributes} if attributes else {}
+    used = capacity.of_write(request, table, old, new)
+    return ({"Attributes": attributes} if attributes else {}) | used

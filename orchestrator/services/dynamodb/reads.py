@@ -7,7 +7,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from orchestrator.services.dynamodb import expressions, types
+from orchestrator.services.dynamodb import capacity, expressions, types
 from orchestrator.services.dynamodb.errors import ValidationError
 from orchestrator.services.dynamodb.expressions import ast
 from orchestrator.services.dynamodb.indexes import IndexView, find
@@ -32,7 +32,8 @@ class Page:
             raise ValidationError(f"1 validation error detected: Value '{limit}' at 'limit' "
                                   "failed to satisfy constraint: Member must have value greater "
                                   "than or equal to 1")
-        self.table, self.limit = table, limit
+        self.table, self.limit, self.request = table, limit, request
+        capacity.wanted(request)
         self.filter = given.condition(filter_kind)
         self.projection = given.projection()
         self.select = _select(request, self.projection, table)
@@ -61,6 +62,13 @@ class Page:
 
     def answer(self) -> dict[str, Any]:
         answer: dict[str, Any] = {"Count": len(self.items), "ScannedCount": self.scanned}
+        units = capacity.read_units(self.bytes, bool(self.request.get("ConsistentRead")))
+        if isinstance(self.table, IndexView) and self.table.index is not None:
+            index = self.table.index
+            answer |= capacity.report(self.request, self.table, 0.0, "Read",
+                                      {index.name: (index.local, units)})
+        else:
+            answer |= capacity.report(self.request, self.table, units, "Read")
         if self.select != "COUNT":
             answer["Items"] = self.items
         if self.full() and self.last is not None:

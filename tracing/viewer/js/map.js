@@ -72,6 +72,7 @@ function drawEdge(edge, select) {
   const figures = outcomes(edge.edge.SummaryStatistics || {});
   const worst = figures.fault ? "fault" : figures.throttle ? "throttle" : figures.error ? "error" : null;
   const group = s("g", { class: `map-edge ${kind}`, "data-from": edge.from.service.Name, "data-to": edge.to.service.Name,
+                         "data-from-type": edge.from.service.Type, "data-to-type": edge.to.service.Type,
                          onclick: (event) => { event.stopPropagation(); select(edge, group); } },
     s("path", { class: "line", d, "marker-end": "url(#arrow)", style: worst ? `stroke: var(--${worst})` : null }),
     s("path", { class: "hit", d }),
@@ -178,7 +179,7 @@ export async function render(view, _arg, params) {
     const find = () => {
       const needle = search.value.trim().toLowerCase();
       for (const g of svg.querySelectorAll(".map-node")) g.classList.toggle("dim", !!needle && !g.dataset.name.toLowerCase().includes(needle));
-      setParams({ since, find: search.value.trim() });
+      setParams("map", { since, find: search.value.trim() });
     };
     search.oninput = find;
     find();

@@ -7,9 +7,11 @@ export function parseHash() {
            params: Object.fromEntries(new URLSearchParams(search)) };
 }
 
-// Change this page's query parameters without drawing it again.
-export function setParams(params) {
+// Change `owner` page's query parameters without drawing it again (nothing when another page
+// is showing by now: a late poll must not rewrite the next page's address).
+export function setParams(owner, params) {
   const { page, arg } = parseHash();
+  if (page !== owner) return;
   const search = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== "" && v != null)).toString();
   const hash = `#/${page}${arg ? "/" + encodeURIComponent(arg) : ""}${search ? "?" + search : ""}`;
   history.replaceState(null, "", window.location.pathname + hash);

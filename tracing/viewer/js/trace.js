@@ -6,7 +6,7 @@ import { api } from "./api.js";
 import { dateTime, errorBox, h, ms, traceLink } from "./dom.js";
 import { setStatus } from "./nav.js";
 import { foldPanel, spanPanel } from "./spanpanel.js";
-import { buildTree, duration, spanLabel, visibleRows } from "./waterfall.js";
+import { buildTree, duration, foldKeys, spanLabel, visibleRows } from "./waterfall.js";
 
 const ROW = 24, SPARE = 12;
 
@@ -43,7 +43,8 @@ function rowElement(row, index, t0, total, selectedKey) {
   const queue = Number(span.attributes["ripple.lambda.queue_ms"] || 0) / 1000;
   const state = span.status !== "ok" ? span.status : "";
   return h("div", { class: `wf-row${span.critical ? " critical" : ""}${selectedKey === span.span_id ? " selected" : ""}`,
-                    style: `top:${index * ROW}px`, "data-key": span.span_id, "data-segment": span.segment || null },
+                    style: `top:${index * ROW}px`, "data-key": span.span_id, "data-segment": span.segment || null,
+                    "data-request-id": span.kind === "SERVER" && span.request_id ? span.request_id : null },
     h("div", { class: "name", style: indent, title: `${span.node.name} · ${span.name}` },
       h("span", { class: "toggle" }, row.hasChildren ? (row.open ? "▾" : "▸") : ""),
       spanLabel(span), span.segment || span.node.name === spanLabel(span) ? null : h("span", { class: "muted" }, ` ${span.node.name}`), badges(span)),
@@ -82,24 +83,42 @@ export async function render(view, traceId) {
     h("div", { class: "toolbar" },
       h("span", {}, `${dateTime(t0)} · ${ms(total * 1000)} · ${spans.length.toLocaleString("en-US")} spans · critical path ${critical.length} spans`),
       h("a", { href: `#/why?target=${encodeURIComponent(answer.trace_id)}` }, "Why? (root and everything caused)"),
-      h("a", { href: `#/compare?a=${encodeURIComponent(answer.trace_id)}` }, "Compare with…")),
+      h("a", { href: `#/compare?a=${encodeURIComponent(answer.trace_id)}` }, "Compare with…"),
+      h("button", { class: "unfold", onclick: (event) => {
+        const open = !expanded.size;
+        expanded.clear();
+        if (open) for (const key of foldKeys(tree)) expanded.add(key);
+        event.target.textContent = open ? "Fold fan-outs" : "Unfold all";
+        refresh();
+      } }, "Unfold all")),
     h("div", { class: "legend" }, h("span", {}, "links in: ", linkList(answer.linked_from)), h("span", {}, "links out: ", linkList(answer.links_to)),
       h("span", {}, h("span", { class: "pill", style: "background:var(--init)" }, "Initialization"), " ",
         h("span", { class: "pill", style: "background:var(--invoke)" }, "Invocation"), " ",
         h("span", { class: "pill", style: "background:var(--overhead)" }, "Overhead"), " ▨ queue wait · ", h("span", { style: "color:var(--critical)" }, "▌critical path"))),
     h("div", { class: "split" }, h("div", {}, h("div", { class: "wf-head" }, h("span", {}, "span"), h("span", {}, `0 → ${ms(total * 1000)}`)), scroller, raw), side));
 
-  let drawn = null;
+  // Rows in the DOM by index: a scroll adds the rows coming into view and drops those leaving.
+  let live = new Map();
   const paint = () => {
     const first = Math.max(0, Math.floor(scroller.scrollTop / ROW) - SPARE);
     const last = Math.min(rows.length, Math.ceil((scroller.scrollTop + scroller.clientHeight) / ROW) + SPARE);
-    if (drawn && drawn[0] === first && drawn[1] === last && drawn[2] === rows) return;
-    drawn = [first, last, rows];
-    const elements = [];
-    for (let index = first; index < last; index++) elements.push(rowElement(rows[index], index, t0, total, selectedKey));
-    inner.replaceChildren(...elements);
+    for (const [index, element] of live) if (index < first || index >= last) { element.remove(); live.delete(index); }
+    const added = document.createDocumentFragment();
+    for (let index = first; index < last; index++) {
+      if (live.has(index)) continue;
+      const element = rowElement(rows[index], index, t0, total, selectedKey);
+      live.set(index, element);
+      added.append(element);
+    }
+    inner.append(added);
   };
-  const refresh = () => { rows = visibleRows(tree, expanded, collapsed); inner.style.height = `${rows.length * ROW}px`; drawn = null; paint(); };
+  const refresh = () => {
+    rows = visibleRows(tree, expanded, collapsed);
+    inner.style.height = `${rows.length * ROW}px`;
+    inner.replaceChildren();
+    live = new Map();
+    paint();
+  };
   let pending = false;
   scroller.addEventListener("scroll", () => { if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; paint(); }); } });
   inner.addEventListener("click", (event) => {

@@ -39,7 +39,7 @@ export async function render(view, _arg, params) {
       sort, onSort: (key) => { sort = { key, descending: sort.key === key ? !sort.descending : true }; remember(); draw(); },
       pick: (id, on) => { if (on) picked.add(id); else picked.delete(id); compare.disabled = picked.size !== 2; }, picked }));
   };
-  const remember = () => setParams({ filter: filter.value.trim(), since: range.value, sort: sort.key,
+  const remember = () => setParams("traces", { filter: filter.value.trim(), since: range.value, sort: sort.key,
                                      order: sort.descending ? "" : "asc", live: live.checked ? "" : "off" });
   let inFlight = null;
   async function load() {

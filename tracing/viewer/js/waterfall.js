@@ -56,6 +56,14 @@ function summarise(key, members) {
            end: Math.max(...members.map((item) => item.span.end)) };
 }
 
+// Every fold's key (to unfold them all).
+export function foldKeys(tree) {
+  const keys = [];
+  const entries = [tree.roots, ...[...tree.items.values()].map((item) => item.entries)];
+  for (const list of entries) for (const entry of list) if (entry.fold) keys.push(entry.fold.key);
+  return keys;
+}
+
 // The rows shown: `expanded` holds fold keys opened, `collapsed` span ids closed.
 export function visibleRows(tree, expanded, collapsed) {
   const rows = [];

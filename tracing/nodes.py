@@ -1,8 +1,12 @@
 """Which node of the service map a span belongs to, and the calls between nodes.
 
 A node's identity comes from span attributes (`faas.name`, `aws.s3.bucket`,
-`aws.dynamodb.table_names`, `ripple.apigateway.stage`), never from `resource["service.name"]`,
-which names the process that happened to record the span.
+`aws.dynamodb.table_names`, `ripple.apigateway.stage`), never from the `service.name` of
+ripple's own processes, which names the process that happened to record the span (the endpoint
+`ripple-endpoint`, workers `ripple-worker`, the environments' template `warm`, an environment
+its function, with `faas.name` in its resource). A service ripple does not run (a plain OTel
+program) is named by its `service.name`, as X-Ray names it: its SERVER and CONSUMER spans, and
+its root spans, enter a node of that name, typed by `tracing.origins`.
 
 Some spans *enter* a node (the handler's SERVER span, the Lambda service's CONSUMER span, the
 endpoint's SERVER span for an S3 or DynamoDB call); every other span belongs to the node its
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import NamedTuple
 
+from tracing.origins import node_type
 from tracing.spans import Span, SpanKind, StatusCode
 
 CLIENT_TYPE = "client"
@@ -28,6 +33,7 @@ BUCKET = "AWS::S3::Bucket"
 TABLE = "AWS::DynamoDB::Table"
 REMOTE = "remote"
 CALLS = (SpanKind.CLIENT, SpanKind.PRODUCER)
+RIPPLE_PROCESSES = frozenset({"ripple-endpoint", "ripple-worker", "warm"})  # service.name
 
 
 class Node(NamedTuple):
@@ -107,7 +113,18 @@ def entry_node(span: Span) -> Node | None:
             return Node(str(attributes["faas.name"]), FUNCTION)
     if span.kind == SpanKind.CONSUMER and attributes.get("faas.name"):
         return Node(str(attributes["faas.name"]), LAMBDA)
-    return None
+    return _outside_service(span)
+
+
+def _outside_service(span: Span) -> Node | None:
+    """The node of a service ripple does not run, for a span that enters one (a SERVER or
+    CONSUMER span, or a root span that is not itself a call)."""
+    entering = span.kind in (SpanKind.SERVER, SpanKind.CONSUMER) or (
+        not span.parent_span_id and span.kind not in CALLS)
+    name = span.resource.get("service.name")
+    if not entering or not name or name in RIPPLE_PROCESSES or "faas.name" in span.resource:
+        return None
+    return Node(str(name), node_type(span.attributes, span.resource))
 
 
 def call_target(span: Span) -> Node:

@@ -1,9 +1,10 @@
 """X-Ray segment documents (`BatchGetTraces`) from a trace's spans.
 
-One segment per node occurrence, named after the node, with the node's type as `origin`; the
-spans below its entry span become subsegments (a Lambda function's `Initialization`,
-`Invocation` and `Overhead`; CLIENT calls with `namespace` "aws" or "remote"). A client (a span
-with no instrumented parent) has no segment, as in X-Ray.
+One segment per node occurrence, named after the node, with the node's type as `origin` (none
+for a service of indeterminate type, `remote`: X-Ray's own segment had none); the spans below
+its entry span become subsegments (a Lambda function's `Initialization`, `Invocation` and
+`Overhead`; CLIENT calls with `namespace` "aws" or "remote"). A client (a span with no
+instrumented parent) has no segment, as in X-Ray.
 
 Every document validates against X-Ray's schema and stays within X-Ray's 64 KB: an oversized
 segment sheds its largest subsegments as independent subsegment documents (`"type":
@@ -19,6 +20,7 @@ import re
 from typing import Any
 
 from tracing.nodes import CALLS, FUNCTION, Occurrence, Outcome, outcome, topology
+from tracing.origins import INDETERMINATE
 from tracing.spans import Span, SpanKind, StatusCode
 from tracing.trace_ids import w3c_trace_id, xray_trace_id
 
@@ -200,7 +202,9 @@ def segment(occurrence: Occurrence) -> dict[str, Any]:
         if span is not entry and span.parent_span_id:
             children.setdefault(span.parent_span_id, []).append(span)
     document = {"name": document_name(occurrence.node.name), "trace_id": xray_trace_id(
-        entry.trace_id), **_common(entry), "origin": occurrence.node.type}
+        entry.trace_id), **_common(entry)}
+    if occurrence.node.type != INDETERMINATE:
+        document["origin"] = occurrence.node.type
     if entry.parent_span_id and len(entry.parent_span_id) == 16:
         document["parent_id"] = entry.parent_span_id
     if entry.attributes.get("cloud.resource_id"):

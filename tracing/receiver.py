@@ -1,10 +1,12 @@
-"""The OTLP/HTTP trace receiver: `POST /v1/traces`, protobuf or JSON, gzipped or not.
+"""The OTLP/HTTP trace receiver (`POST /v1/traces`, protobuf or JSON, gzipped or not), and
+`receive`: the one path every OTLP export takes, over HTTP or gRPC (`tracing/otlp/grpc_server`).
 
 Decoded spans go to the `SpanStore` at `app.state.span_store`; the raw request is also handed
 to the `Forwarder` at `app.state.otlp_forwarder` when there is one. Like every tracing
 component, the receiver never fails its caller over its own trouble: a store error is logged,
-counted (`spans_dropped`) and answered 200 with `partial_success.rejected_spans`, and a forward
-error is the forwarder's to count (`forward_dropped`). Only undecodable input gets a 400.
+counted (`spans_dropped`) and answered with `partial_success.rejected_spans`, and a forward
+error is the forwarder's to count (`forward_dropped`). Only undecodable input is refused (HTTP
+400, gRPC INVALID_ARGUMENT).
 
 The endpoint (`orchestrator/endpoint/app.py`) makes the store (with the map rollup as its
 listener) and the forwarder before it serves, includes `router`, and closes both at shutdown.
@@ -109,14 +111,24 @@ async def export_traces(request: Request) -> Response:
 
 
 def ingest(app: Any, export: Export) -> Response:
-    """Decode, forward and store one export; the OTLP answer for it."""
+    """One OTLP/HTTP export received; the HTTP answer for it."""
+    try:
+        answer = receive(app, export)
+    except TracingError as error:
+        return _status(400, str(error), export.content_type)
+    return _message(200, answer, export.content_type)
+
+
+def receive(app: Any, export: Export) -> ExportTraceServiceResponse:
+    """Decode, forward and store one export (blocking: call it off the event loop); the OTLP
+    answer for it. Raises `TracingError`, counted as rejected, when the export is undecodable."""
     tally = counters(app)
     try:
         with collector_paused():  # thousands of small objects per export
             spans = DECODERS[export.content_type](_decompressed(export))
-    except TracingError as error:
+    except TracingError:
         tally.count(requests_rejected=1)
-        return _status(400, str(error), export.content_type)
+        raise
     forwarder: Forwarder | None = getattr(app.state, "otlp_forwarder", None)
     if forwarder is not None:
         forwarder.submit(export)
@@ -131,7 +143,12 @@ def ingest(app: Any, export: Export) -> Response:
                         tally.spans_dropped, error)
         answer.partial_success.CopyFrom(ExportTracePartialSuccess(
             rejected_spans=len(spans), error_message=f"spans not stored: {error}"))
-    return _message(200, answer, export.content_type)
+    return answer
+
+
+def protobuf_receiver(app: Any) -> Callable[[bytes], ExportTraceServiceResponse]:
+    """`receive` for `app`, for exports that arrive as plain protobuf bytes (OTLP/gRPC's)."""
+    return lambda body: receive(app, Export(body, PROTOBUF))
 
 
 def _decompressed(export: Export) -> bytes:

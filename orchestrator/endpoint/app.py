@@ -47,6 +47,7 @@ from orchestrator.settings import Settings, get_settings
 from tracing import receiver
 from tracing.export.forward import Forwarder
 from tracing.export.in_process import StoreExporter
+from tracing.otlp.grpc_server import OtlpGrpcServer
 from tracing.setup import configure_tracing, exporter_configured
 from tracing.store.database import SpanStore
 from tracing.store.lineage import LineageIndex
@@ -109,7 +110,12 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
         follower = asyncio.create_task(app.state.invoke.functions.follow_changes(async_redis))
         daemon = await XRayDaemon.start(segments, settings.host, settings.xray_daemon_port) if (
             settings.xray_daemon_port) else None
+        grpc_receiver = await OtlpGrpcServer.start(
+            receiver.protobuf_receiver(app), settings.host, settings.otlp_grpc_port,
+            settings.token) if settings.otlp_grpc_port else None
         yield
+        if grpc_receiver is not None:  # before the store closes: exports in flight finish
+            await grpc_receiver.stop()
         follower.cancel()
         if daemon is not None:
             await daemon.stop()

@@ -1,6 +1,9 @@
-"""A picture of the service map: nodes layered left to right from the roots, colored by
-health, edges labeled with calls and average response time. SVG is written directly; PNG is
-drawn with Pillow from the same layout."""
+"""A picture of the service map: nodes layered left to right from the roots, each box labeled
+with its name and X-Ray type (a function's `AWS::Lambda` service and `AWS::Lambda::Function`
+share a name) and colored by X-Ray's health: the outline by the worst outcome, a bar along
+the bottom split as the requests were (ok green, error orange, throttle purple, fault red).
+Edges are labeled with calls and average response time. SVG is written directly; PNG is drawn
+with Pillow from the same layout."""
 
 from __future__ import annotations
 
@@ -9,9 +12,11 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-NODE_W, NODE_H, GAP_X, GAP_Y, MARGIN = 190, 58, 110, 34, 30
+NODE_W, NODE_H, GAP_X, GAP_Y, MARGIN = 190, 76, 110, 34, 30
+BAR_H, BAR_INSET = 6, 10  # the health bar along a box's bottom
 COLORS = {"ok": "#2e7d32", "error": "#ef6c00", "throttle": "#6a1b9a", "fault": "#c62828",
           "idle": "#607d8b"}
+OUTCOMES = ("ok", "error", "throttle", "fault")  # the bar's order, left to right
 
 
 @dataclass
@@ -21,8 +26,18 @@ class Box:
     type: str
     health: str
     caption: str
+    shares: tuple[tuple[str, float], ...] = ()  # (outcome, fraction of requests), in OUTCOMES
     x: int = 0
     y: int = 0
+
+    def bar(self) -> list[tuple[str, int, int]]:
+        """The health bar's pieces: (outcome, x from, x to)."""
+        left, width = self.x + BAR_INSET, NODE_W - 2 * BAR_INSET
+        pieces, done = [], 0.0
+        for outcome, share in self.shares:
+            start, done = left + round(done * width), done + share
+            pieces.append((outcome, start, left + round(done * width)))
+        return [piece for piece in pieces if piece[2] > piece[1]]
 
 
 @dataclass
@@ -45,6 +60,17 @@ def health(stats: dict[str, Any]) -> str:
     return "error" if errors.get("TotalCount") else "ok"
 
 
+def shares(stats: dict[str, Any]) -> tuple[tuple[str, float], ...]:
+    """How the requests split between ok, error (4xx but 429), throttle and fault."""
+    errors, faults = stats.get("ErrorStatistics") or {}, stats.get("FaultStatistics") or {}
+    counts = {"ok": stats.get("OkCount") or 0, "error": errors.get("OtherCount") or 0,
+              "throttle": errors.get("ThrottleCount") or 0,
+              "fault": faults.get("TotalCount") or 0}
+    total = sum(counts.values())
+    return tuple((name, counts[name] / total) for name in OUTCOMES if counts[name]) if (
+        total) else ()
+
+
 def _summary(stats: dict[str, Any]) -> tuple[int, float]:
     total = int(stats.get("TotalCount") or 0)
     average = float(stats.get("TotalResponseTime") or 0) / total * 1000 if total else 0.0
@@ -58,9 +84,10 @@ def layout(graph: dict[str, Any]) -> tuple[list[Box], list[Arrow], int, int]:
     for service in services:
         stats = service.get("SummaryStatistics") or {}
         total, average = _summary(stats)
-        caption = f"{total} calls · {average:.1f} ms" if total else service.get("Type", "")
+        caption = f"{total} calls · {average:.1f} ms" if total else "no calls"
         boxes[service["ReferenceId"]] = Box(service["ReferenceId"], service.get("Name", "?"),
-                                            service.get("Type", ""), health(stats), caption)
+                                            service.get("Type", ""), health(stats), caption,
+                                            shares(stats))
     arrows: list[Arrow] = []
     incoming: dict[int, int] = {ref: 0 for ref in boxes}
     for service in services:
@@ -115,10 +142,17 @@ def to_svg(graph: dict[str, Any]) -> str:
         parts.append(f'<g><title>{escape(box.type)}</title><rect x="{box.x}" y="{box.y}" '
                      f'width="{NODE_W}" height="{NODE_H}" rx="8" fill="white" stroke="{color}" '
                      f'stroke-width="3"/>')
-        parts.append(f'<text x="{box.x + NODE_W // 2}" y="{box.y + 24}" font-size="14" '
+        parts.append(f'<text x="{box.x + NODE_W // 2}" y="{box.y + 20}" font-size="14" '
                      f'font-weight="bold" text-anchor="middle">{escape(box.name[:26])}</text>')
-        parts.append(f'<text x="{box.x + NODE_W // 2}" y="{box.y + 44}" font-size="11" '
-                     f'text-anchor="middle" fill="{color}">{escape(box.caption)}</text></g>')
+        parts.append(f'<text x="{box.x + NODE_W // 2}" y="{box.y + 36}" font-size="10" '
+                     f'text-anchor="middle" fill="#555">{escape(box.type[:32])}</text>')
+        parts.append(f'<text x="{box.x + NODE_W // 2}" y="{box.y + 53}" font-size="11" '
+                     f'text-anchor="middle" fill="{color}">{escape(box.caption)}</text>')
+        bar_y = box.y + NODE_H - BAR_H - 6
+        parts.extend(f'<rect class="health-{outcome}" x="{start}" y="{bar_y}" '
+                     f'width="{end - start}" height="{BAR_H}" fill="{COLORS[outcome]}"/>'
+                     for outcome, start, end in box.bar())
+        parts.append("</g>")
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -140,8 +174,13 @@ def to_png(graph: dict[str, Any], path: Path) -> None:
         color = COLORS[box.health]
         draw.rounded_rectangle([box.x, box.y, box.x + NODE_W, box.y + NODE_H], radius=8,
                                fill="white", outline=color, width=3)
-        draw.text((box.x + NODE_W // 2, box.y + 20), box.name[:26], fill="black", anchor="mm")
-        draw.text((box.x + NODE_W // 2, box.y + 40), box.caption, fill=color, anchor="mm")
+        draw.text((box.x + NODE_W // 2, box.y + 16), box.name[:26], fill="black", anchor="mm")
+        draw.text((box.x + NODE_W // 2, box.y + 32), box.type[:32], fill="#555555",
+                  anchor="mm")
+        draw.text((box.x + NODE_W // 2, box.y + 49), box.caption, fill=color, anchor="mm")
+        bar_y = box.y + NODE_H - BAR_H - 6
+        for outcome, start, end in box.bar():
+            draw.rectangle([start, bar_y, end - 1, bar_y + BAR_H - 1], fill=COLORS[outcome])
     image.save(path)
 
 

@@ -74,6 +74,9 @@ def test_the_service_filter_finds_it() -> None:
     traces = {trace.trace_id: trace.spans}
     assert len(trace_summaries(traces, 'service("checkout")')) == 1
     assert len(trace_summaries(traces, 'edge("checkout", "pay")')) == 1
+    assert len(trace_summaries(traces, 'service(id(name: "checkout", type: "remote"))')) == 1
+    # and it is where the trace entered, as X-Ray's EntryPoint
+    assert trace_summaries(traces)[0]["EntryPoint"]["Name"] == "checkout"
     assert trace_summaries(traces, 'service("nothing")') == []
 
 

@@ -33,6 +33,8 @@ BUCKET = "AWS::S3::Bucket"
 TABLE = "AWS::DynamoDB::Table"
 REMOTE = "remote"
 CALLS = (SpanKind.CLIENT, SpanKind.PRODUCER)
+# An X-Ray segment's own `error` / `throttle` flag, kept when it came with no HTTP status.
+OUTCOME_FLAG = "ripple.xray.outcome"
 RIPPLE_PROCESSES = frozenset({"ripple-endpoint", "ripple-worker", "warm"})  # service.name
 
 
@@ -72,9 +74,10 @@ def status_code(span: Span) -> int | None:
 def outcome(span: Span) -> Outcome:
     """Ok, error (4xx), throttle (429) or fault (5xx or span status ERROR)."""
     code = status_code(span)
-    if code == 429 or span.attributes.get("ripple.lambda.throttled") is True:
+    flag = span.attributes.get(OUTCOME_FLAG)
+    if code == 429 or span.attributes.get("ripple.lambda.throttled") is True or flag == "throttle":
         return Outcome.THROTTLE
-    if code is not None and 400 <= code < 500:
+    if (code is not None and 400 <= code < 500) or flag == "error":
         return Outcome.ERROR
     if (code is not None and code >= 500) or span.status == StatusCode.ERROR:
         return Outcome.FAULT

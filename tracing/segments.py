@@ -19,7 +19,7 @@ import math
 import re
 from typing import Any
 
-from tracing.nodes import CALLS, FUNCTION, Occurrence, Outcome, outcome, topology
+from tracing.nodes import CALLS, FUNCTION, OUTCOME_FLAG, Occurrence, Outcome, outcome, topology
 from tracing.origins import INDETERMINATE
 from tracing.spans import Span, SpanKind, StatusCode
 from tracing.trace_ids import w3c_trace_id, xray_trace_id
@@ -142,13 +142,21 @@ def _aws_block(span: Span) -> dict[str, Any]:
     return block
 
 
+_NOT_METADATA = ("ripple.annotation.", "ripple.metadata.", OUTCOME_FLAG)
+
+
 def _metadata(span: Span) -> dict[str, Any]:
+    """ripple's own attributes under `ripple`, and other namespaces (from X-Ray segments that
+    carried them, e.g. Powertools' Tracer) back under their own names."""
     ripple = {name[len("ripple."):]: value for name, value in span.attributes.items()
-              if name.startswith("ripple.") and not name.startswith("ripple.annotation.")}
+              if name.startswith("ripple.") and not name.startswith(_NOT_METADATA)}
     for name in ("faas.coldstart", "faas.trigger", "faas.invocation_id"):
         if name in span.attributes:
             ripple[name] = span.attributes[name]
-    return {"ripple": ripple} if ripple else {}
+    metadata: dict[str, Any] = {name[len("ripple.metadata."):]: value
+                                for name, value in span.attributes.items()
+                                if name.startswith("ripple.metadata.")}
+    return {**metadata, "ripple": ripple} if ripple else metadata
 
 
 def _common(span: Span) -> dict[str, Any]:

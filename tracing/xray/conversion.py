@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracing.nodes import OUTCOME_FLAG
 from tracing.spans import Span, SpanKind, SpanLink, StatusCode
 from tracing.trace_ids import TraceIdError, w3c_trace_id
 from tracing.xray.attributes import (
@@ -114,6 +115,8 @@ def _span(part: Document, trace_id: str, parent_id: str | None, kind: SpanKind,
     if part.get("fault") is True:
         status = StatusCode.ERROR
         message = str(events[0].attributes["exception.message"]) if events else "fault"
+    elif part.get("throttle") is True or part.get("error") is True:
+        attributes[OUTCOME_FLAG] = "throttle" if part.get("throttle") is True else "error"
     return Span(trace_id, part["id"].lower(), parent_id.lower() if parent_id else None,
                 part["name"], kind, start_ns, end_ns, status, message, attributes, resource,
                 events, _links(part))

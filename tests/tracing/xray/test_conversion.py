@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from tests.tracing import T0, TraceBuilder, chain
-from tracing.nodes import BUCKET, FUNCTION, LAMBDA, REMOTE, Node, topology
+from tracing.nodes import BUCKET, FUNCTION, LAMBDA, REMOTE, Node, Outcome, outcome, topology
 from tracing.segments import trace_document
 from tracing.spans import Span, SpanKind, StatusCode
 from tracing.summaries import trace_summaries
@@ -167,3 +167,32 @@ def test_annotations_match_filter_expressions() -> None:
     # Then the annotation filters select the trace, and its summary lists them
     assert [summary["Id"] for summary in match] == [TRACE] and miss == []
     assert "customer" in match[0]["Annotations"]
+
+
+def test_error_and_throttle_flags_without_a_status_are_kept() -> None:
+    # Given subsegments flagged error and throttle by an SDK, with no HTTP status
+    segment = function_segment()
+    segment["subsegments"] = [
+        {"name": "validate", "id": "1000000000000006", "start_time": T0 + 0.1,
+         "end_time": T0 + 0.2, "error": True},
+        {"name": "quota", "id": "1000000000000007", "start_time": T0 + 0.2,
+         "end_time": T0 + 0.3, "error": True, "throttle": True}]
+    # When they are converted and written out again
+    spans = {span.name: span for span in convert(segment)}
+    document = json.loads(trace_document(HEX, list(spans.values()))["Segments"][0]["Document"])
+    flags = {part["name"]: (part.get("error"), part.get("throttle"), part.get("fault"))
+             for part in document["subsegments"]}
+    # Then each keeps its outcome, in the spans and in the documents
+    assert outcome(spans["validate"]) == Outcome.ERROR
+    assert outcome(spans["quota"]) == Outcome.THROTTLE
+    assert flags == {"validate": (True, False, False), "quota": (True, True, False)}
+
+
+def test_metadata_keeps_its_own_namespaces() -> None:
+    # Given a segment with metadata in the SDK's `default` namespace
+    spans = convert(function_segment())
+    # When it is written out as a segment document again
+    document = json.loads(trace_document(HEX, spans)["Segments"][0]["Document"])
+    # Then the namespace comes back under its own name, not inside ripple's
+    assert document["metadata"]["default"] == {"k": [1, 2]}
+    assert "metadata.default" not in document["metadata"].get("ripple", {})

@@ -112,7 +112,7 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
             settings.xray_daemon_port) else None
         grpc_receiver = await OtlpGrpcServer.start(
             receiver.protobuf_receiver(app), settings.host, settings.otlp_grpc_port,
-            settings.token) if settings.otlp_grpc_port else None
+            settings.token, chaos_api.otlp_dropped) if settings.otlp_grpc_port else None
         yield
         if grpc_receiver is not None:  # before the store closes: exports in flight finish
             await grpc_receiver.stop()

@@ -37,6 +37,11 @@ def chaos(body: ChaosRequest, request: Request) -> dict[str, float]:
             "until": time.time() + body.seconds}
 
 
+def otlp_dropped() -> bool:
+    """Whether an OTLP outage is on (the gRPC receiver asks; HTTP goes through OtlpOutage)."""
+    return time.time() < _otlp_dropped_until
+
+
 class OtlpOutage:
     """Plain ASGI: while an outage is asked for, OTLP exports get 503 (exporters count them as
     dropped and go on)."""
@@ -45,8 +50,7 @@ class OtlpOutage:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] == "http" and scope["path"] == "/v1/traces"
-                and time.time() < _otlp_dropped_until):
+        if scope["type"] == "http" and scope["path"] == "/v1/traces" and otlp_dropped():
             await send({"type": "http.response.start", "status": 503,
                         "headers": [(b"content-length", b"0")]})
             await send({"type": "http.response.body", "body": b""})

@@ -62,9 +62,11 @@ def is_loopback(host: str | None) -> bool:
 class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
     """`Export`, into `receive`."""
 
-    def __init__(self, receive: Receive, token: str | None) -> None:
+    def __init__(self, receive: Receive, token: str | None,
+                 unavailable: Callable[[], bool] = lambda: False) -> None:
         self.receive = receive
         self.token = token
+        self.unavailable = unavailable  # an outage asked for (`ripple chaos --drop-otlp`)
 
     async def Export(self, request: bytes,  # noqa: N802 (the generated servicer's name)
                      context: grpc.aio.ServicerContext[bytes, ExportTraceServiceResponse]
@@ -74,6 +76,8 @@ class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
                    else "send the endpoint's token")
             await context.abort(grpc.StatusCode.PERMISSION_DENIED,
                                 f"Access denied: {why} as `authorization: Bearer <token>`.")
+        if self.unavailable():
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the receiver is down on purpose")
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(None, self.receive, request)
@@ -107,13 +111,13 @@ class OtlpGrpcServer:
         self.port = port
 
     @classmethod
-    async def start(cls, receive: Receive, host: str, port: int, token: str | None
-                    ) -> OtlpGrpcServer | None:
+    async def start(cls, receive: Receive, host: str, port: int, token: str | None,
+                    unavailable: Callable[[], bool] = lambda: False) -> OtlpGrpcServer | None:
         """Serve on host:port; None, with a warning, if that cannot be done."""
         server = grpc.aio.server(options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE),
             ("grpc.so_reuseport", 0)])  # a port in use is an error, not a shared socket
-        server.add_generic_rpc_handlers((_handlers(TraceService(receive, token)),))
+        server.add_generic_rpc_handlers((_handlers(TraceService(receive, token, unavailable)),))
         address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         try:
             bound = server.add_insecure_port(address)

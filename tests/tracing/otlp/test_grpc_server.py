@@ -313,3 +313,18 @@ def test_the_receiver_is_off_when_its_port_is_taken(
     # Then there is no receiver, and a warning says why (the endpoint serves on)
     assert server is None
     assert "OTLP/gRPC receiver off" in caplog.text
+
+
+def test_an_otlp_outage_on_purpose_is_unavailable_over_grpc_too(stack: Stack) -> None:
+    # Given an OTLP outage asked for, as `ripple chaos --drop-otlp` asks
+    stack.ripple.api("PUT", "/_ripple/api/chaos", json={"drop_otlp": True, "seconds": 5})
+    try:
+        # When an export arrives over gRPC
+        refused = call_export(stack, ExportTraceServiceRequest().SerializeToString())
+    finally:
+        stack.ripple.api("PUT", "/_ripple/api/chaos", json={"drop_otlp": False})
+    # Then it is UNAVAILABLE (exporters count it dropped and go on), and heard again after
+    assert refused.code() == grpc.StatusCode.UNAVAILABLE  # type: ignore[attr-defined]
+    with grpc.insecure_channel(f"127.0.0.1:{stack.grpc_port}") as channel:
+        assert channel.unary_unary(EXPORT)(ExportTraceServiceRequest().SerializeToString(),
+                                           timeout=10) == b""

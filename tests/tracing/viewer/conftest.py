@@ -92,8 +92,8 @@ def _stored_runs(ripple: Ripple, fanout: str, work: str) -> dict[str, str] | Non
     return found if len(found) == len(RUNS) else None
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="package")  # Playwright's loop ends with this package: later tests
+def browser() -> Iterator[Any]:       # run asyncio on the main thread
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright

@@ -15,7 +15,9 @@ from tests.conftest import Ripple
 from tests.tracing.viewer.conftest import viewer
 
 WIDTH = 100  # children per span, on two levels: 1 + 100 + 100 × 100 spans
-READY_S = 1.0
+# A guard, not the goal: the 1 s goal is measured on a quiet machine by benchmarks/viewer.py;
+# here other tests share the two cores.
+READY_S = 3.0
 SCROLL_FRAMES = 120  # of a screen each
 
 

@@ -16,7 +16,7 @@ from orchestrator.cli.app import app
 from orchestrator.cli.client import Endpoint
 from orchestrator.errors import RippleError
 from orchestrator.process.stack import Stack, worker_bounds
-from orchestrator.settings import get_settings
+from orchestrator.settings import Settings, get_settings
 
 out = Console()
 err = Console(stderr=True)
@@ -52,19 +52,37 @@ def up(
             from orchestrator.cli.functions import deploy_spec
 
             deploy_spec(spec, Endpoint(stack.endpoint))
-        redis = "embedded Redis" if stack.redis else "Redis at REDIS_URL"
-        scaled = (f", scaling {stack.bounds.min}-{stack.bounds.max}" if stack.bounds.auto
-                  else "")
-        out.print(f"[green]ripple is up[/] at {stack.endpoint} ({redis}, "
-                  f"{stack.workers} worker(s){scaled}, data in {settings.data_dir}). "
-                  "Ctrl-C stops.")
+        print_up(stack, settings)
         print_stage(Endpoint(stack.endpoint).json("GET", "/_ripple/api/status")["apigateway"])
+        out.print("Ctrl-C stops.")
         stack.wait()
     except RippleError as error:
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(1) from None
     finally:
         stack.stop()
+
+
+def print_up(stack: Stack, settings: Settings) -> None:
+    """What is up and where, a line each."""
+    host = settings.host
+
+    def port(number: int, scheme: str = "") -> str:
+        return f"{scheme}{host}:{number}" if number else "off (port 0)"
+
+    redis = (f"embedded, {host}:{stack.redis.port} (password in {settings.data_dir}/redis/)"
+             if stack.redis else "REDIS_URL")
+    scaled = f", scaling {stack.bounds.min}-{stack.bounds.max}" if stack.bounds.auto else ""
+    rows = [("endpoint", f"{stack.endpoint}  (Lambda, S3, DynamoDB, X-Ray; OTLP /v1/traces)"),
+            ("viewer", f"{stack.endpoint}/_ripple/"),
+            ("OTLP/gRPC", port(settings.otlp_grpc_port)),
+            ("X-Ray daemon", port(settings.xray_daemon_port, "udp ")),
+            ("Redis", redis),
+            ("workers", f"{stack.workers}{scaled}"),
+            ("data", str(settings.data_dir))]
+    out.print("[green]ripple is up[/]")
+    for name, where in rows:
+        out.print(f"  {name:<13} {where}", highlight=False, soft_wrap=True)
 
 
 def print_stage(stage: dict[str, Any]) -> None:

@@ -98,6 +98,16 @@ def test_powertools_work_subsegment_shows_under_its_invocation(
     names = {part["name"] for segment in trace["Segments"]
              for part in _walk(json.loads(segment["Document"]))}
     assert {"Invocation", "## handler", "work"} <= names
+    # And the viewer's waterfall data has "work" under "## handler" under the Invocation
+    spans = ripple.api("GET", f"/_ripple/api/traces/{trace_id}/spans")["spans"]
+    by_id = {span["span_id"]: span for span in spans}
+    (shown,) = [span for span in spans if span["name"] == "work"]
+    ancestors = []
+    parent = by_id.get(shown["parent_id"])
+    while parent is not None:
+        ancestors.append(parent["name"])
+        parent = by_id.get(parent["parent_id"])
+    assert ancestors[:2] == ["## handler", "Invocation"], ancestors
     # And the endpoint counted what its X-Ray daemon receiver stored
     assert ripple.api("GET", "/_ripple/api/tracing")["xray_spans_stored"] >= 2
 

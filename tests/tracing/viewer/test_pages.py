@@ -33,6 +33,8 @@ def test_the_map_shows_the_chain_with_its_edge_counts(ripple: Ripple, chain: Cha
     expect(page.locator('.side [data-stat="calls"]')).to_have_text(str(calls))
     expect(page.locator(".side svg.hist rect").first).to_be_visible()
     expect(page.locator(".side tr[data-trace]")).to_have_count(len(RUNS))
+    # And, from the function's invocation records, its cold starts (its first run was one)
+    expect(page.locator('.side [data-stat="cold-starts"]')).to_have_text(re.compile(r"^[1-9]"))
 
 
 def test_clicking_through_reaches_a_trace_and_an_invocations_logs(ripple: Ripple, chain: Chain,

@@ -2,7 +2,7 @@
 // kind (call, async through the queue, stream batch, span link), a time range, and a side
 // panel with a node's or an edge's statistics, latency histogram and the traces through it.
 import { api } from "./api.js";
-import { count, errorBox, h, histogramChart, histogramPercentiles, ms, s } from "./dom.js";
+import { count, errorBox, h, histogramChart, histogramPercentiles, ms, percentile, s } from "./dom.js";
 import { edgePath, layout, NODE_H, NODE_W } from "./maplayout.js";
 import { setParams, setStatus } from "./nav.js";
 import { tracesTable } from "./tracelist.js";
@@ -106,7 +106,25 @@ function panZoom(svg, box) {
   });
 }
 
-function statsPanel(side, title, subtitle, stats, histogram, filter, since) {
+const SECONDS = { m: 60, h: 3600, d: 86400 };
+
+// A function's cold starts and queue wait within the window, from its latest invocation
+// records (the service graph carries neither).
+function invocationStats(name, since) {
+  const block = h("dl", { class: "kv stats" }, h("dt", {}, "cold starts"), h("dd", { class: "muted" }, "…"));
+  const after = Date.now() / 1000 - parseFloat(since) * SECONDS[since.slice(-1)];
+  api("/invocations", { function: name, limit: 1000 }).then((records) => {
+    const recent = records.filter((record) => record.start >= after);
+    const waits = recent.map((record) => record.queue_ms).filter((v) => v != null).sort((a, b) => a - b);
+    block.replaceChildren(
+      h("dt", {}, "invocations"), h("dd", {}, `${count(recent.length)} (latest ${count(records.length)} records)`),
+      h("dt", {}, "cold starts"), h("dd", { "data-stat": "cold-starts" }, count(recent.filter((record) => record.init_ms != null).length)),
+      h("dt", {}, "queue wait p50 / p99"), h("dd", {}, waits.length ? `${ms(percentile(waits, 50))} / ${ms(percentile(waits, 99))}` : "—"));
+  }).catch((error) => block.replaceChildren(errorBox(error)));
+  return block;
+}
+
+function statsPanel(side, title, subtitle, stats, histogram, filter, since, functionName = null) {
   const figures = outcomes(stats);
   const p = histogramPercentiles(histogram);
   const list = h("div", {}, h("p", { class: "muted" }, "loading traces…"));
@@ -120,6 +138,7 @@ function statsPanel(side, title, subtitle, stats, histogram, filter, since) {
       h("dt", {}, "faults"), h("dd", {}, count(figures.fault)),
       h("dt", {}, "p50 / p90 / p99"), h("dd", {}, `${ms(p[50])} / ${ms(p[90])} / ${ms(p[99])}`),
       h("dt", {}, "average"), h("dd", {}, ms(figures.total ? (stats.TotalResponseTime / figures.total) * 1000 : null))),
+    ...(functionName ? [invocationStats(functionName, since)] : []),
     h("h2", {}, "Latency"), histogramChart(histogram),
     h("h2", {}, "Traces through it ", filter ? h("a", { href: `#/traces?filter=${encodeURIComponent(filter)}&since=${since}` }, "(all)") : null),
     list);
@@ -162,7 +181,8 @@ export async function render(view, _arg, params) {
       if (item.service) {
         const service = item.service;
         statsPanel(side, service.Name, (TYPES[service.Type] || [service.Type])[0], service.SummaryStatistics || {},
-                   service.ResponseTimeHistogram, service.Type === "client" ? "" : `service("${service.Name}")`, since);
+                   service.ResponseTimeHistogram, service.Type === "client" ? "" : `service("${service.Name}")`, since,
+                   service.Type.startsWith("AWS::Lambda") ? service.Name : null);
       } else {
         statsPanel(side, `${item.from.service.Name} → ${item.to.service.Name}`, `${edgeKind(item)} edge`,
                    item.edge.SummaryStatistics || {}, item.edge.ResponseTimeHistogram,

@@ -9,6 +9,7 @@ import signal
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -32,7 +33,7 @@ from orchestrator.endpoint import (
 from orchestrator.endpoint import traces_api as trace_api
 from orchestrator.endpoint.apigateway import app as stage_app
 from orchestrator.endpoint.apigateway.server import StageStatus, bind_stage, client_host
-from orchestrator.endpoint.auth import TokenGuard
+from orchestrator.endpoint.auth import TokenGuard, allows
 from orchestrator.endpoint.aws_errors import aws_error_handler
 from orchestrator.endpoint.aws_spans import TracingMiddleware, dynamodb_key_names
 from orchestrator.endpoint.chaos_api import OtlpOutage
@@ -112,7 +113,8 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
             settings.xray_daemon_port) else None
         grpc_receiver = await OtlpGrpcServer.start(
             receiver.protobuf_receiver(app), settings.host, settings.otlp_grpc_port,
-            settings.token, chaos_api.otlp_dropped) if settings.otlp_grpc_port else None
+            partial(allows, token=settings.token), chaos_api.otlp_dropped,
+        ) if settings.otlp_grpc_port else None
         yield
         if grpc_receiver is not None:  # before the store closes: exports in flight finish
             await grpc_receiver.stop()

@@ -55,7 +55,13 @@ class TokenGuard:
 
     def _allowed(self, scope: Scope) -> bool:
         client = scope.get("client")
-        if is_loopback(client[0] if client else None) or scope["path"] in OPEN_PATHS:
-            return True
-        given = presented_token(dict(scope["headers"]))
-        return bool(self.token and given and hmac.compare_digest(given, self.token))
+        return scope["path"] in OPEN_PATHS or allows(
+            client[0] if client else None, presented_token(dict(scope["headers"])), self.token)
+
+
+def allows(host: str | None, given: str | None, token: str | None) -> bool:
+    """Whether a client at `host` that presented `given` may in: one on loopback always, any
+    other only with the endpoint's token (HTTP here, and the OTLP/gRPC receiver)."""
+    if is_loopback(host):
+        return True
+    return bool(token and given and hmac.compare_digest(given, token))

@@ -12,16 +12,15 @@ corrupt message then reaches the exporter as UNKNOWN ("Unexpected DecodeError"),
 asks for INVALID_ARGUMENT. Parsing in the receiver gives that, and the forwarder gets the bytes
 as they were sent.
 
-Loopback peers are trusted, as on the HTTP endpoint (`orchestrator/endpoint/auth.py`); any
-other peer must send the endpoint's token as `authorization: Bearer <token>` metadata. A port
+Who may export is the starter's rule (`authorize`: the endpoint passes its own, loopback or the
+token, from `orchestrator/endpoint/auth.py`); the token comes as `authorization: Bearer <token>`
+metadata. A port
 already taken turns the receiver off with a warning instead of failing the endpoint.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
-import ipaddress
 import logging
 from collections.abc import Callable
 
@@ -38,6 +37,8 @@ MAX_MESSAGE = 64 * 1024 * 1024  # as the HTTP receiver's decompressed limit
 # Decode, forward and store one export's protobuf bytes (blocking); raises TracingError when
 # they are undecodable.
 Receive = Callable[[bytes], ExportTraceServiceResponse]
+# Whether a peer (its address, None off the network) that presented a token (or None) may in.
+Authorize = Callable[[str | None, str | None], bool]
 
 
 def peer_host(peer: str) -> str | None:
@@ -50,32 +51,22 @@ def peer_host(peer: str) -> str | None:
     return None  # unix sockets and the like: not a network peer we can place
 
 
-def is_loopback(host: str | None) -> bool:
-    if host is None:
-        return False
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
     """`Export`, into `receive`."""
 
-    def __init__(self, receive: Receive, token: str | None,
+    def __init__(self, receive: Receive, authorize: Authorize,
                  unavailable: Callable[[], bool] = lambda: False) -> None:
         self.receive = receive
-        self.token = token
+        self.authorize = authorize
         self.unavailable = unavailable  # an outage asked for (`ripple chaos --drop-otlp`)
 
     async def Export(self, request: bytes,  # noqa: N802 (the generated servicer's name)
                      context: grpc.aio.ServicerContext[bytes, ExportTraceServiceResponse]
                      ) -> ExportTraceServiceResponse:
         if not self._allowed(context):
-            why = ("set RIPPLE_TOKEN on the endpoint and send it" if not self.token
-                   else "send the endpoint's token")
             await context.abort(grpc.StatusCode.PERMISSION_DENIED,
-                                f"Access denied: {why} as `authorization: Bearer <token>`.")
+                                "Access denied: send the endpoint's token (RIPPLE_TOKEN) as "
+                                "`authorization: Bearer <token>`.")
         if self.unavailable():
             await context.abort(grpc.StatusCode.UNAVAILABLE, "the receiver is down on purpose")
         loop = asyncio.get_running_loop()
@@ -87,13 +78,10 @@ class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
 
     def _allowed(self, context: grpc.aio.ServicerContext[bytes, ExportTraceServiceResponse]
                  ) -> bool:
-        if is_loopback(peer_host(context.peer())):
-            return True
-        metadata = dict(context.invocation_metadata() or ())
-        authorization = str(metadata.get("authorization", ""))
+        authorization = str(dict(context.invocation_metadata() or ()).get("authorization", ""))
         given = authorization.removeprefix("Bearer ") if authorization.startswith(
             "Bearer ") else None
-        return bool(self.token and given and hmac.compare_digest(given, self.token))
+        return self.authorize(peer_host(context.peer()), given)
 
 
 def _handlers(service: TraceService) -> grpc.GenericRpcHandler:
@@ -111,13 +99,13 @@ class OtlpGrpcServer:
         self.port = port
 
     @classmethod
-    async def start(cls, receive: Receive, host: str, port: int, token: str | None,
+    async def start(cls, receive: Receive, host: str, port: int, authorize: Authorize,
                     unavailable: Callable[[], bool] = lambda: False) -> OtlpGrpcServer | None:
         """Serve on host:port; None, with a warning, if that cannot be done."""
         server = grpc.aio.server(options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE),
             ("grpc.so_reuseport", 0)])  # a port in use is an error, not a shared socket
-        server.add_generic_rpc_handlers((_handlers(TraceService(receive, token, unavailable)),))
+        server.add_generic_rpc_handlers((_handlers(TraceService(receive, authorize, unavailable)),))
         address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         try:
             bound = server.add_insecure_port(address)

@@ -15,6 +15,7 @@ import sys
 import textwrap
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -33,11 +34,12 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from orchestrator.endpoint.auth import allows
 from tests.conftest import Ripple, clean_environment, free_port, start_ripple, stop_ripple, wait_for
 from tests.tracing import FOREVER
 from tests.tracing.test_receiver import receiver_app, serving
 from tracing import receiver
-from tracing.otlp.grpc_server import OtlpGrpcServer, Receive
+from tracing.otlp.grpc_server import Authorize, OtlpGrpcServer, Receive
 from tracing.store.database import SpanStore
 
 EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -225,6 +227,11 @@ def in_process(store: SpanStore) -> Receive:
     return receiver.protobuf_receiver(app)
 
 
+def trusting(token: str | None) -> Authorize:
+    """The endpoint's rule: loopback, or the token."""
+    return partial(allows, token=token)
+
+
 def own_address() -> str | None:
     """This machine's address on its network (not loopback), if it has one."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
@@ -254,7 +261,7 @@ def test_a_broken_store_is_a_partial_success(store: SpanStore) -> None:
     store.close()
 
     async def scenario() -> ExportTraceServiceResponse:
-        server = await OtlpGrpcServer.start(in_process(store), "127.0.0.1", 0, None)
+        server = await OtlpGrpcServer.start(in_process(store), "127.0.0.1", 0, trusting(None))
         assert server is not None
         try:
             # When a span is exported
@@ -276,7 +283,7 @@ def test_a_peer_off_this_machine_needs_the_token(store: SpanStore) -> None:
         pytest.skip("this machine has no network address besides loopback")
 
     async def scenario() -> tuple[grpc.StatusCode, str, int]:
-        server = await OtlpGrpcServer.start(in_process(store), host, 0, "s3cret")
+        server = await OtlpGrpcServer.start(in_process(store), host, 0, trusting("s3cret"))
         assert server is not None
         try:
             # When a span comes from that address without the token, then with a wrong one,
@@ -308,7 +315,8 @@ def test_the_receiver_is_off_when_its_port_is_taken(
         port = taken.getsockname()[1]
 
         # When the receiver is started on it
-        server = asyncio.run(OtlpGrpcServer.start(in_process(store), "127.0.0.1", port, None))
+        server = asyncio.run(OtlpGrpcServer.start(in_process(store), "127.0.0.1", port,
+                                                  trusting(None)))
 
     # Then there is no receiver, and a warning says why (the endpoint serves on)
     assert server is None

@@ -42,21 +42,6 @@ def s3_client(ripple: Ripple, **config: Any) -> Any:
                                       **config))
 
 
-@pytest.fixture
-def s3(ripple: Ripple) -> Any:
-    return s3_client(ripple)
-
-
-@pytest.fixture
-def new_bucket(s3: Any) -> NewBucket:
-    def create() -> str:
-        name = f"b-{uuid.uuid4().hex[:12]}"
-        s3.create_bucket(Bucket=name)
-        return name
-
-    return create
-
-
 def signed(ripple: Ripple, method: str, path: str, body: bytes = b"", host: str = "",
            headers: dict[str, str] | None = None) -> httpx.Response:
     """A raw request signed with SigV4 for `s3`, optionally for a virtual host."""

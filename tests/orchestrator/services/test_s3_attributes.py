@@ -10,14 +10,9 @@ import httpx
 import pytest
 
 from tests.conftest import Ripple
-from tests.orchestrator.services.test_s3 import error_of, s3_client, signed
+from tests.orchestrator.services.test_s3 import error_of, signed
 
 OWNER_ONLY = ["FULL_CONTROL"]
-
-
-@pytest.fixture
-def s3(ripple: Ripple) -> Any:
-    return s3_client(ripple)
 
 
 @pytest.fixture

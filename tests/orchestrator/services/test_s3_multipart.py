@@ -19,28 +19,13 @@ import pytest
 
 from orchestrator.process.chaos import processes
 from tests.conftest import ROOT, Ripple
-from tests.orchestrator.services.test_s3 import NewBucket, error_of, s3_client
+from tests.orchestrator.services.test_s3 import NewBucket, error_of
 
 MB = 1024 * 1024
 # `aws s3 cp` of this many bytes up and back (200 MB by hand: RIPPLE_TEST_CP_MB=200).
 CP_SIZE = int(os.environ.get("RIPPLE_TEST_CP_MB", "40" if os.environ.get("CI") else "200")) * MB
 MEMORY_LIMIT = 200 * MB
 PART = 5 * MB
-
-
-@pytest.fixture
-def s3(ripple: Ripple) -> Any:
-    return s3_client(ripple)
-
-
-@pytest.fixture
-def new_bucket(s3: Any) -> NewBucket:
-    def create() -> str:
-        name = f"b-{uuid.uuid4().hex[:12]}"
-        s3.create_bucket(Bucket=name)
-        return name
-
-    return create
 
 
 def sha256_of(path: Path) -> str:

@@ -7,13 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Ripple
-from tests.orchestrator.services.test_s3 import error_of, s3_client
-
-
-@pytest.fixture
-def s3(ripple: Ripple) -> Any:
-    return s3_client(ripple)
+from tests.orchestrator.services.test_s3 import error_of
 
 
 @pytest.fixture

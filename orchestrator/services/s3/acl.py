@@ -10,8 +10,8 @@ from orchestrator.services.s3.buckets import XML, owner
 from orchestrator.services.s3.context import S3Context
 from orchestrator.services.s3.errors import NotImplementedOperation
 from orchestrator.services.s3.headers import canned_acl
+from orchestrator.services.s3.records import ObjectMeta
 from orchestrator.services.s3.requests import S3Request, S3Response
-from orchestrator.services.s3.store import ObjectMeta
 from orchestrator.services.s3.xml import DECLARATION, NAMESPACE
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"

@@ -39,6 +39,7 @@ from orchestrator.services.s3.errors import (
 from orchestrator.services.s3.headers import requested_checksums
 from orchestrator.services.s3.notifications import S3Notifications
 from orchestrator.services.s3.payload import ChunkedDecoder, Payload, PayloadWriter
+from orchestrator.services.s3.records import MAX_OBJECT_SIZE
 from orchestrator.services.s3.requests import (
     S3Request,
     S3Response,
@@ -46,7 +47,7 @@ from orchestrator.services.s3.requests import (
     decimal,
     from_scope,
 )
-from orchestrator.services.s3.store import MAX_OBJECT_SIZE, Store
+from orchestrator.services.s3.store import Store
 from orchestrator.services.s3.uploads import Uploads
 from orchestrator.services.s3.xml import error_document
 from orchestrator.settings import Settings

@@ -11,8 +11,8 @@ from orchestrator.services.s3 import notification_config
 from orchestrator.services.s3.context import S3Context
 from orchestrator.services.s3.errors import InvalidArgument, InvalidBucketName
 from orchestrator.services.s3.headers import canned_acl
+from orchestrator.services.s3.records import valid_bucket_name
 from orchestrator.services.s3.requests import S3Request, S3Response, decimal
-from orchestrator.services.s3.store import valid_bucket_name
 from orchestrator.services.s3.xml import Content, document, iso_time, parse, text
 from orchestrator.settings import ACCOUNT_ID
 

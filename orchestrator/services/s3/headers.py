@@ -19,8 +19,8 @@ from orchestrator.services.s3.errors import (
     PreconditionFailed,
 )
 from orchestrator.services.s3.payload import Payload
+from orchestrator.services.s3.records import ObjectMeta
 from orchestrator.services.s3.requests import S3Request, S3Response, decimal
-from orchestrator.services.s3.store import ObjectMeta
 from orchestrator.services.s3.xml import http_date
 
 # Headers stored with an object and answered on GET/HEAD, besides Content-Type.

@@ -12,8 +12,9 @@ from orchestrator.services.s3.buckets import XML, owner
 from orchestrator.services.s3.context import S3Context
 from orchestrator.services.s3.errors import InvalidArgument
 from orchestrator.services.s3.headers import quoted
+from orchestrator.services.s3.records import ObjectMeta
 from orchestrator.services.s3.requests import S3Request, S3Response
-from orchestrator.services.s3.store import ObjectMeta, Store
+from orchestrator.services.s3.store import Store
 from orchestrator.services.s3.xml import Content, document, iso_time
 
 MAX_KEYS = 1000

@@ -29,8 +29,8 @@ from orchestrator.services.s3.headers import (
 )
 from orchestrator.services.s3.objects import announce, check_copy_conditions, copy_source
 from orchestrator.services.s3.payload import COMPUTED, Payload, hasher
+from orchestrator.services.s3.records import MAX_OBJECT_SIZE, ObjectMeta
 from orchestrator.services.s3.requests import S3Request, S3Response, decimal
-from orchestrator.services.s3.store import MAX_OBJECT_SIZE, ObjectMeta
 from orchestrator.services.s3.uploads import Part, Upload
 from orchestrator.services.s3.xml import Content, document, iso_time, parse, text
 

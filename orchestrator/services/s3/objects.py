@@ -32,8 +32,8 @@ from orchestrator.services.s3.headers import (
 )
 from orchestrator.services.s3.notifications import ObjectEvent
 from orchestrator.services.s3.payload import Payload
+from orchestrator.services.s3.records import Body, ObjectMeta
 from orchestrator.services.s3.requests import S3Request, S3Response
-from orchestrator.services.s3.store import Body, ObjectMeta
 from orchestrator.services.s3.xml import Content, document, iso_time, parse, text
 
 MAX_KEY_BYTES = 1024

@@ -7,8 +7,8 @@ from orchestrator.services.s3.buckets import XML
 from orchestrator.services.s3.context import S3Context
 from orchestrator.services.s3.errors import InvalidTag, MalformedXML, NoSuchTagSet
 from orchestrator.services.s3.headers import check_tags
+from orchestrator.services.s3.records import ObjectMeta
 from orchestrator.services.s3.requests import S3Request, S3Response
-from orchestrator.services.s3.store import ObjectMeta
 from orchestrator.services.s3.xml import Content, document, parse, text
 
 MAX_BUCKET_TAGS = 50

@@ -17,7 +17,7 @@ from redis import Redis
 
 from orchestrator.services.s3.blobs import BlobStore
 from orchestrator.services.s3.errors import NoSuchUpload
-from orchestrator.services.s3.store import BUCKETS
+from orchestrator.services.s3.records import BUCKETS
 
 _ADD_PART = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end

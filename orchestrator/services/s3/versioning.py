@@ -8,8 +8,8 @@ from orchestrator.services.s3.context import S3Context
 from orchestrator.services.s3.errors import IllegalVersioningConfiguration
 from orchestrator.services.s3.headers import quoted
 from orchestrator.services.s3.listing import MAX_KEYS, common_prefix
+from orchestrator.services.s3.records import ObjectMeta
 from orchestrator.services.s3.requests import S3Request, S3Response, decimal
-from orchestrator.services.s3.store import ObjectMeta
 from orchestrator.services.s3.xml import Content, document, iso_time, parse, text
 
 _BATCH = 256

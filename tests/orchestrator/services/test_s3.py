@@ -29,7 +29,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from orchestrator.services.s3.store import MAX_OBJECT_SIZE
+from orchestrator.services.s3.records import MAX_OBJECT_SIZE
 from tests.conftest import Ripple
 
 NewBucket = Callable[[], str]

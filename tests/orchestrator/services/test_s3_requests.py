@@ -22,8 +22,8 @@ from orchestrator.services.s3.headers import (
     verify_integrity,
 )
 from orchestrator.services.s3.payload import ChunkedDecoder, Payload
+from orchestrator.services.s3.records import ObjectMeta
 from orchestrator.services.s3.requests import BEYOND, S3Request, decimal, from_scope
-from orchestrator.services.s3.store import ObjectMeta
 
 BOUNDED = settings(max_examples=200, deadline=1_000, database=None,
                    suppress_health_check=[HealthCheck.too_slow])

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from orchestrator.errors import SpecError
+from orchestrator.spec.api_access import ACCESS_MODELS
 from orchestrator.spec.models import (
     DynamoDBTrigger,
     FunctionSpec,
@@ -23,7 +24,8 @@ from orchestrator.spec.models import (
 )
 from orchestrator.spec.references import Problem, _check_references
 
-_MODELS = (S3Trigger, DynamoDBTrigger, HttpTrigger, Trigger, FunctionSpec, TableSpec, Spec)
+_MODELS = (S3Trigger, DynamoDBTrigger, HttpTrigger, Trigger, FunctionSpec, TableSpec, Spec,
+           *ACCESS_MODELS)
 _FIELD_NAMES = sorted({name for model in _MODELS for name in model.model_fields} - {"base_dir"})
 
 
@@ -33,8 +35,13 @@ def load_spec(path: Path) -> Spec:
     raw = _read_yaml(path)
     if "base_dir" in raw:
         raise SpecError(file, "base_dir", "unknown field: it is always the spec file's folder")
+    return validate_spec(file, raw, path.resolve().parent)
+
+
+def validate_spec(file: str, raw: dict[str, Any], base_dir: Path) -> Spec:
+    """Check a spec's mapping (as read from `file`): the models, then the cross-field checks."""
     try:
-        spec = Spec.model_validate({**raw, "base_dir": path.resolve().parent})
+        spec = Spec.model_validate({**raw, "base_dir": base_dir})
     except ValidationError as error:
         raise _spec_error(file, [_translate(detail) for detail in error.errors()]) from None
     problems = _check_references(spec)

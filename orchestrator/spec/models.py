@@ -16,6 +16,7 @@ from pydantic import (
     model_validator,
 )
 
+from orchestrator.spec.api_access import Cors, HttpAuth, Throttle, UsagePlan, check_access
 from orchestrator.spec.fields import (
     AttributeName,
     BucketName,
@@ -67,6 +68,15 @@ class HttpTrigger(_Strict):
     ]
     path: Annotated[str, AfterValidator(_route_path)]
     payload_format: Literal["1.0", "2.0"] = "2.0"
+    auth: HttpAuth | None = None
+    usage_plan: UsagePlan | None = None
+    throttle: Throttle | None = None
+    cors: Cors | None = None
+
+    @model_validator(mode="after")
+    def _access(self) -> HttpTrigger:
+        check_access(self.payload_format, self.auth, self.usage_plan)
+        return self
 
 
 class Trigger(_Strict):

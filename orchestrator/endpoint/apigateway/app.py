@@ -42,7 +42,7 @@ def create_app(settings: Settings, host: str, port: int) -> ASGIApp:
         invoke = InvokeService(redis, async_redis, Dispatcher(redis),
                                ConcurrencyLimiter(redis, settings.account_concurrency))
         routes = LiveRoutes(invoke.registry)
-        app.state.stage = Stage(routes, invoke, host, port)
+        app.state.stage = Stage(routes, invoke, host, port, settings.region)
         followers = [asyncio.create_task(invoke.functions.follow_changes(async_redis)),
                      asyncio.create_task(routes.follow_changes(async_redis))]
         yield

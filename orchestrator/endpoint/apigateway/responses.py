@@ -31,22 +31,46 @@ class Failure(Enum):
     FUNCTION_ERROR = "function_error"  # a handler error, a malformed response, no worker
     TIMEOUT = "timeout"
     THROTTLED = "throttled"
+    RATE_LIMITED = "rate_limited"  # over a usage plan's or a route's throttle
+    FORBIDDEN = "forbidden"  # no valid API key; a JWT without the route's scopes
+    UNAUTHORIZED = "unauthorized"  # no identity, a bad JWT, an authorizer's "Unauthorized"
+    DENIED = "denied"  # an authorizer's explicit deny (or no allow)
+    AUTHORIZER_ERROR = "authorizer_error"  # the authorizer failed or answered nonsense
 
 
 # (status, message) per payload format, as each kind of API answers.
-REST_ANSWERS = {
+REST_ANSWERS: dict[Failure, tuple[int, str | None]] = {
     Failure.NO_ROUTE: (403, "Missing Authentication Token"),
     Failure.TOO_LARGE: (413, "Request Too Long"),
     Failure.FUNCTION_ERROR: (502, "Internal server error"),
     Failure.TIMEOUT: (504, "Endpoint request timed out"),
     Failure.THROTTLED: (429, "Rate exceeded"),
+    Failure.RATE_LIMITED: (429, "Too Many Requests"),
+    Failure.FORBIDDEN: (403, "Forbidden"),
+    Failure.UNAUTHORIZED: (401, "Unauthorized"),
+    Failure.DENIED: (403, "User is not authorized to access this resource with an explicit deny"),
+    Failure.AUTHORIZER_ERROR: (500, None),
 }
-HTTP_ANSWERS = {
+# A REST API names its error in `x-amzn-errortype`.
+REST_ERROR_TYPES = {
+    Failure.NO_ROUTE: "MissingAuthenticationTokenException",
+    Failure.RATE_LIMITED: "TooManyRequestsException",
+    Failure.FORBIDDEN: "ForbiddenException",
+    Failure.UNAUTHORIZED: "UnauthorizedException",
+    Failure.DENIED: "AccessDeniedException",
+    Failure.AUTHORIZER_ERROR: "AuthorizerConfigurationException",
+}
+HTTP_ANSWERS: dict[Failure, tuple[int, str | None]] = {
     Failure.NO_ROUTE: (404, "Not Found"),
     Failure.TOO_LARGE: (413, "Request Entity Too Large"),
     Failure.FUNCTION_ERROR: (500, "Internal Server Error"),
     Failure.TIMEOUT: (503, "Service Unavailable"),
     Failure.THROTTLED: (429, "Too Many Requests"),
+    Failure.RATE_LIMITED: (429, "Too Many Requests"),
+    Failure.FORBIDDEN: (403, "Forbidden"),
+    Failure.UNAUTHORIZED: (401, "Unauthorized"),
+    Failure.DENIED: (403, "Forbidden"),
+    Failure.AUTHORIZER_ERROR: (500, "Internal Server Error"),
 }
 JSON = "application/json"
 
@@ -64,9 +88,13 @@ class Answer:
 def gateway_answer(payload_format: str, failure: Failure) -> Answer:
     status, message = (REST_ANSWERS if payload_format == REST_FORMAT else HTTP_ANSWERS)[failure]
     headers = [("content-type", JSON)]
-    if failure is Failure.NO_ROUTE and payload_format == REST_FORMAT:
-        headers.append(("x-amzn-errortype", "MissingAuthenticationTokenException"))
-    return Answer(status, headers, json.dumps({"message": message}).encode())
+    body = {"message": message}
+    if payload_format == REST_FORMAT:
+        if failure in REST_ERROR_TYPES:
+            headers.append(("x-amzn-errortype", REST_ERROR_TYPES[failure]))
+        if failure is Failure.DENIED:
+            body = {"Message": message}  # sic: this one answer is capitalised
+    return Answer(status, headers, json.dumps(body).encode())
 
 
 def function_answer(payload_format: str, payload: bytes) -> Answer:

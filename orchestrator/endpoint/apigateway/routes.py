@@ -12,13 +12,17 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote
 
+from pydantic import ValidationError
 from redis.asyncio import Redis as AsyncRedis
 
 from orchestrator import keys
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.functions.registry import Registry
+from orchestrator.spec.api_access import Cors, HttpAuth, Throttle, UsagePlan
+from orchestrator.spec.models import HttpTrigger
 
 log = logging.getLogger("ripple.apigateway")
 ANY = "ANY"
@@ -36,6 +40,10 @@ class Route:
     path: str  # a template: /items/{id}, /files/{proxy+}
     function: str
     payload_format: str = HTTP_FORMAT  # "1.0" (REST API) or "2.0" (HTTP API)
+    auth: HttpAuth | None = field(default=None, compare=False)
+    usage_plan: UsagePlan | None = field(default=None, compare=False)
+    throttle: Throttle | None = field(default=None, compare=False)
+    cors: Cors | None = field(default=None, compare=False)
     segments: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -103,10 +111,9 @@ class RouteTable:
 
     @classmethod
     def of(cls, functions: Iterable[FunctionConfig]) -> RouteTable:
-        routes = [Route(str(event["http"]["method"]).upper(), str(event["http"]["path"]),
-                        function.name, str(event["http"].get("payload_format", HTTP_FORMAT)))
+        routes = [_route(function.name, event["http"])
                   for function in functions for event in function.events if "http" in event]
-        return cls(routes)
+        return cls(route for route in routes if route is not None)
 
     def match(self, method: str, raw_path: str) -> RouteMatch | None:
         segments = path_segments(raw_path)
@@ -116,6 +123,14 @@ class RouteTable:
             parameters = route.path_parameters(segments)
             if parameters is not None:
                 return RouteMatch(route, parameters)
+        return None
+
+    def cors_for(self, raw_path: str) -> tuple[Route, Cors] | None:
+        """The CORS settings of the most specific route a path fits, whatever its method."""
+        segments = path_segments(raw_path)
+        for route in self.routes:
+            if route.cors is not None and route.path_parameters(segments) is not None:
+                return route, route.cors
         return None
 
     def unmatched_format(self, raw_path: str) -> str:
@@ -136,6 +151,20 @@ class RouteTable:
         return [{"route": route.route_key, "function": route.function,
                  "payload_format": route.payload_format}
                 for route in sorted(self.routes, key=lambda route: (route.path, route.method))]
+
+
+def _route(function: str, http: dict[str, Any]) -> Route | None:
+    """A route from an `http` event as the registry keeps it; None (and a warning) when its
+    settings no longer read as the spec's (the route then stays unserved, not open)."""
+    try:
+        trigger = HttpTrigger.model_validate(http)
+    except ValidationError as error:
+        log.warning("route %s %s of %s not served: %s", http.get("method"), http.get("path"),
+                    function, error)
+        return None
+    return Route(trigger.method, trigger.path, function, trigger.payload_format,
+                 auth=trigger.auth, usage_plan=trigger.usage_plan, throttle=trigger.throttle,
+                 cors=trigger.cors)
 
 
 class LiveRoutes:

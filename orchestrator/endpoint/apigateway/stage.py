@@ -15,6 +15,9 @@ import os
 import uuid
 from dataclasses import dataclass
 
+from orchestrator.endpoint.apigateway import cors
+from orchestrator.endpoint.apigateway.access import Access
+from orchestrator.endpoint.apigateway.cors import is_preflight
 from orchestrator.endpoint.apigateway.responses import (
     Answer,
     Failure,
@@ -58,11 +61,13 @@ def api_of(payload_format: str) -> tuple[str, str]:
 
 
 class Stage:
-    def __init__(self, routes: LiveRoutes, invoke: InvokeService, host: str, port: int) -> None:
+    def __init__(self, routes: LiveRoutes, invoke: InvokeService, host: str, port: int,
+                 region: str = "us-east-1") -> None:
         self.routes = routes
         self.invoke = invoke
         self.host = host
         self.port = port
+        self.access = Access(invoke, region)
 
     def route(self, request: HttpRequest) -> RouteMatch | None:
         found = self.routes.table().match(request.method, request.path)
@@ -73,18 +78,25 @@ class Stage:
     async def handle(self, request: HttpRequest, oversized: bool = False) -> Answer:
         """Answer one request; `oversized` when its body passed BODY_LIMIT unread."""
         found = self.route(request)
+        with_cors = self.routes.table().cors_for(request.path)
         payload_format = (found.route.payload_format if found
+                          else with_cors[0].payload_format if with_cors
                           else self.routes.table().unmatched_format(request.path))
         ids = RequestIds.new(payload_format)
         api_id, stage = api_of(payload_format)
         with StageSpan(request, found, api_id, stage, (self.host, self.port)) as span:
-            if found is None:
+            preflight = with_cors is not None and is_preflight(request)
+            if with_cors is not None and preflight:
+                answer = cors.preflight(with_cors[1], request, payload_format)
+            elif found is None:
                 answer = gateway_answer(payload_format, Failure.NO_ROUTE)
             elif oversized or len(request.body) > BODY_LIMIT:
                 answer = gateway_answer(payload_format, Failure.TOO_LARGE)
             else:
                 forwarded = _forwarded(request, span.trace_header, self.port)
                 answer = await self._invoke(forwarded, found, ids)
+            if with_cors is not None and not preflight and payload_format != REST_FORMAT:
+                cors.decorate(answer, with_cors[1], request)
             answer.headers += [("x-amzn-RequestId", ids.request_id),
                                ("X-Amzn-Trace-Id", span.trace_header)]
             if payload_format == REST_FORMAT:
@@ -108,6 +120,11 @@ class Stage:
             event = http_event(request, route_key=route.route_key,
                                path_parameters=found.path_parameters, api_id=api_id,
                                request_id=ids.request_id, domain_name=domain, stage=stage)
+        verdict = await self.access.check(route, request, event, api_id, stage)
+        if verdict.failure is not None:
+            answer = gateway_answer(payload_format, verdict.failure)
+            answer.headers += verdict.headers
+            return answer
         try:
             result = await asyncio.wait_for(
                 self.invoke.invoke(route.function, json.dumps(event).encode(), trigger="http"),

@@ -7,7 +7,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich import box
@@ -24,17 +24,27 @@ err = Console(stderr=True)
 JSON = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
-def deploy_spec(path: Path, endpoint: Endpoint) -> list[dict[str, object]]:
-    """Validate, package and upload every function of a spec; nothing is deployed on error."""
-    from orchestrator.spec import load_spec
-    from orchestrator.spec.packages import package_spec
-
+def deploy_spec(path: Path, endpoint: Endpoint) -> list[dict[str, Any]]:
+    """Validate, package and upload every function of a spec or SAM template; nothing is
+    deployed on error (printed, exit 1)."""
     try:
-        spec = load_spec(path)
-        packages = package_spec(spec)
+        results = deploy_quietly(path, endpoint)
     except RippleError as error:
         err.print(f"[red]error:[/] {escape(str(error))}")
         raise typer.Exit(1) from None
+    for result in results:
+        state = "updated" if result["changed"] else "unchanged"
+        err.print(f"deployed {result['name']} ({state}, version {result['version']})")
+    return results
+
+
+def deploy_quietly(path: Path, endpoint: Endpoint) -> list[dict[str, Any]]:
+    """Deploy a ripple.yaml or template.yaml; raises RippleError (SpecError) before uploading."""
+    from orchestrator.spec import load_any
+    from orchestrator.spec.packages import package_spec
+
+    spec = load_any(path)
+    packages = package_spec(spec)
     if spec.buckets or spec.tables:
         tables = {name: table.model_dump(mode="json") for name, table in spec.tables.items()}
         endpoint.json("PUT", "/_ripple/api/resources",
@@ -47,16 +57,14 @@ def deploy_spec(path: Path, endpoint: Endpoint) -> list[dict[str, object]]:
         body = package.config.model_dump(mode="json")
         results.append(endpoint.json("PUT", f"/_ripple/api/functions/{package.config.name}",
                                      json=body))
-    for result in results:
-        state = "updated" if result["changed"] else "unchanged"
-        err.print(f"deployed {result['name']} ({state}, version {result['version']})")
     return results
 
 
 @app.command()
-def deploy(spec: Annotated[Path, typer.Argument(help="the spec file")] = Path("ripple.yaml"),
+def deploy(spec: Annotated[Path, typer.Argument(
+        help="the spec file: ripple.yaml, or a SAM template.yaml")] = Path("ripple.yaml"),
            as_json: JSON = False) -> None:
-    """Deploy the functions of a spec (ripple.yaml) to the running ripple."""
+    """Deploy the functions of a spec (ripple.yaml or a SAM template) to the running ripple."""
     results = deploy_spec(spec, Endpoint())
     if as_json:
         out.print_json(data=results)

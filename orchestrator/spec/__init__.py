@@ -9,8 +9,16 @@ CloudFormation makes them (booleans as `true`/`false`). Quote a value to keep it
 (YAML reads `010` as 8 and `1e3` as 1000.0). Empty (null) values are refused: write `''`.
 """
 
+from pathlib import Path
+
 from orchestrator.spec.fields import S3_EVENTS
 from orchestrator.spec.load import load_spec
 from orchestrator.spec.models import Spec
+from orchestrator.spec.sam import is_template, load_template
 
-__all__ = ["S3_EVENTS", "Spec", "load_spec"]
+__all__ = ["S3_EVENTS", "Spec", "load_any", "load_spec", "load_template"]
+
+
+def load_any(path: Path) -> Spec:
+    """A ripple.yaml, or a SAM template.yaml (told apart by its Resources: section)."""
+    return load_template(path) if is_template(path) else load_spec(path)

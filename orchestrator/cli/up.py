@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,6 +26,11 @@ err = Console(stderr=True)
 @app.command()
 def up(
     spec: Annotated[Path | None, typer.Option(help="ripple.yaml to deploy once up")] = None,
+    template: Annotated[Path | None, typer.Option(
+        help="a SAM template.yaml to deploy once up (instead of --spec)")] = None,
+    watch: Annotated[bool, typer.Option(
+        "--watch", help="redeploy by itself when the spec, template or a function's code "
+                        "is saved")] = False,
     workers: Annotated[str, typer.Option(
         help="worker processes: N, or auto[:MIN-MAX] to scale with the queues "
              "(auto alone: 1 to one per core)")] = "1",
@@ -38,6 +44,13 @@ def up(
     """Start Redis (embedded unless REDIS_URL is set), the endpoint and workers; Ctrl-C stops."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per health check is noise
+    if spec and template:
+        err.print("[red]error:[/] --spec and --template: give one of them")
+        raise typer.Exit(2)
+    spec = spec or template
+    if watch and spec is None:
+        err.print("[red]error:[/] --watch needs --spec or --template: what to redeploy")
+        raise typer.Exit(2)
     settings = get_settings().with_overrides(port=port, api_port=api_port, host=host,
                                              data_dir=data_dir, worker_concurrency=concurrency)
     try:
@@ -45,6 +58,7 @@ def up(
     except RippleError as error:
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(2) from None
+    stopping = threading.Event()
     try:
         stack.start()
         stack.wait_healthy()
@@ -52,6 +66,8 @@ def up(
             from orchestrator.cli.functions import deploy_spec
 
             deploy_spec(spec, Endpoint(stack.endpoint))
+            if watch:
+                start_watching(spec, Endpoint(stack.endpoint), stopping)
         print_up(stack, settings)
         print_stage(Endpoint(stack.endpoint).json("GET", "/_ripple/api/status")["apigateway"])
         out.print("Ctrl-C stops.")
@@ -60,7 +76,18 @@ def up(
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(1) from None
     finally:
+        stopping.set()
         stack.stop()
+
+
+def start_watching(spec: Path, endpoint: Endpoint, stop: threading.Event) -> None:
+    """`--watch`: a thread that redeploys the spec or template on every saved change."""
+    from orchestrator.cli.functions import deploy_quietly
+    from orchestrator.process.watch import watch
+
+    threading.Thread(target=watch, args=(spec, lambda path: deploy_quietly(path, endpoint), stop),
+                     name="ripple-watch", daemon=True).start()
+    out.print(f"watching {spec} and its functions' code: a saved change is deployed by itself")
 
 
 def print_up(stack: Stack, settings: Settings) -> None:

@@ -1,0 +1,69 @@
+"""SAM apps run from their template.yaml, unedited, on a real ripple: AWS's hello world through
+the stage, and S3 -> function -> DynamoDB through boto3."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+
+from tests.conftest import Ripple, wait_for
+from tests.orchestrator.spec.templates import (
+    HELLO_APP,
+    HELLO_HTTP_API_TEMPLATE,
+    HELLO_TEMPLATE,
+    UPLOADS_APP,
+    UPLOADS_TEMPLATE,
+    write_app,
+)
+
+
+def client(ripple: Ripple, service: str) -> Any:
+    return boto3.client(service, endpoint_url=ripple.url, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def test_sam_hello_world_answers_through_the_stage(ripple: Ripple, tmp_path: Path) -> None:
+    # Given sam init's hello world (REST API) and the same app on an HTTP API, unedited
+    rest = tmp_path / "sam-app"
+    http = tmp_path / "sam-http-app"
+    for folder, template in ((rest, HELLO_TEMPLATE), (http, HELLO_HTTP_API_TEMPLATE)):
+        folder.mkdir()
+        path = write_app(folder, template, {"hello_world/app.py": HELLO_APP})
+        # When `ripple deploy template.yaml` runs
+        deployed = ripple.cli("deploy", str(path))
+        assert deployed.returncode == 0, deployed.stderr
+    # Then GET /hello on the stage answers as on AWS, and so does the HTTP API's route
+    for route in ("/hello", "/hello-http"):
+        answer = httpx.get(ripple.stage_url + route, timeout=30)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"message": "hello world"}
+    # And the function is there under its logical id, with the template's settings
+    function = ripple.api("GET", "/_ripple/api/functions/HelloWorldFunction")
+    assert (function["handler"], function["runtime"], function["timeout"]) == (
+        "app.lambda_handler", "python3.12", 3)
+
+
+def test_an_s3_upload_is_recorded_in_the_table(ripple: Ripple, tmp_path: Path) -> None:
+    # Given an S3 -> function -> DynamoDB SAM app deployed from its template, unedited
+    folder = tmp_path / "uploads-app"
+    folder.mkdir()
+    template = write_app(folder, UPLOADS_TEMPLATE, {"src/record.py": UPLOADS_APP})
+    deployed = ripple.cli("deploy", str(template))
+    assert deployed.returncode == 0, deployed.stderr
+    # When a .txt and a .png are uploaded with boto3
+    s3 = client(ripple, "s3")
+    s3.put_object(Bucket="uploads-app-uploads-dev", Key="picture.png", Body=b"\x89PNG")
+    s3.put_object(Bucket="uploads-app-uploads-dev", Key="notes/a b.txt", Body=b"three short words")
+    # Then the function records the .txt in the table (the filter keeps the .png out)
+    table = client(ripple, "dynamodb")
+    item = wait_for(lambda: table.get_item(TableName="uploads-app-uploads",
+                                           Key={"key": {"S": "notes/a b.txt"}}).get("Item"))
+    assert item == {"key": {"S": "notes/a b.txt"}, "words": {"N": "3"}, "stage": {"S": "dev"}}
+    assert table.scan(TableName="uploads-app-uploads")["Count"] == 1
+    # And `ripple deploy --json` of the same template changes nothing
+    again = ripple.cli("deploy", str(template), "--json")
+    assert [result["changed"] for result in json.loads(again.stdout)] == [False]

@@ -35,6 +35,7 @@ from orchestrator.spec.api_access import Authorizer
 
 log = logging.getLogger("ripple.apigateway")
 AUTHORIZER_TIMEOUT = 10.0  # seconds API Gateway gives an authorizer
+CACHE_LIMIT = 10_000  # cached answers kept at most
 
 
 class MalformedPolicy(ValueError):
@@ -71,14 +72,22 @@ class LambdaAuthorizers:
                 return invoked
             response = invoked
             if authorizer.identity.reauthorize_every:
-                self._cache[cache_key] = (started + authorizer.identity.reauthorize_every,
-                                          response)
+                self._remember(cache_key, started + authorizer.identity.reauthorize_every,
+                               response)
         latency = int((self.clock() - started) * 1000)
         try:
             return decide(response, arn, rest, authorizer.simple_responses, latency)
         except MalformedPolicy as error:
             log.warning("authorizer %s answered %s: %s", authorizer.function, response, error)
             return Verdict(Failure.AUTHORIZER_ERROR)
+
+    def _remember(self, key: tuple[Any, ...], expires: float, response: dict[str, Any]) -> None:
+        if len(self._cache) >= CACHE_LIMIT:  # many identities: forget the expired answers
+            now = self.clock()
+            self._cache = {kept: entry for kept, entry in self._cache.items() if entry[0] > now}
+            if len(self._cache) >= CACHE_LIMIT:
+                self._cache.pop(next(iter(self._cache)))  # the oldest
+        self._cache[key] = (expires, response)
 
     def _cached(self, key: tuple[Any, ...]) -> dict[str, Any] | None:
         found = self._cache.get(key)

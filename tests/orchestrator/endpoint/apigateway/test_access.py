@@ -3,6 +3,7 @@ authorizers, through the running stage with real workers."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -20,6 +21,7 @@ def handler(event, context):
 # A REQUEST authorizer: allows the X-Token "let-me-in", denies any other; a fresh `minted`
 # in its context shows whether its answer came from the cache.
 REQUEST_AUTHORIZER = """
+import time
 import uuid
 def handler(event, context):
     headers = {name.lower(): value for name, value in event["headers"].items()}
@@ -175,3 +177,23 @@ def test_a_failing_authorizer_is_a_500(ripple: Ripple, deploy: Deploy) -> None:
     answer = get(f"{ripple.stage_url}/{name}", **{"X-Token": "t"})
     assert (answer.status_code, answer.json()) == (500, {"message": None})
     assert answer.headers["x-amzn-errortype"] == "AuthorizerConfigurationException"
+
+
+def test_a_cached_answer_expires_after_its_ttl(ripple: Ripple, deploy: Deploy) -> None:
+    # Given a REQUEST authorizer whose answers are kept 1 s
+    name, authz = f"ttl-{uuid.uuid4().hex[:8]}", f"ttl-authz-{uuid.uuid4().hex[:8]}"
+    authorizer = {"function": authz, "identity": {"headers": ["X-Token"],
+                                                  "reauthorize_every": 1}}
+    deploy(ECHO, name=name, others={authz: REQUEST_AUTHORIZER},
+           events=[route(f"/{name}", auth={"authorizer": authorizer})])
+
+    def minted() -> str:
+        answer = get(f"{ripple.stage_url}/{name}", **{"X-Token": "let-me-in"})
+        return str(answer.json()["requestContext"]["authorizer"]["minted"])
+
+    # When the same identity calls twice at once, then again after the TTL
+    first, again = minted(), minted()
+    time.sleep(1.2)
+    later = minted()
+    # Then the second answer came from the cache and the third from the authorizer
+    assert first == again != later

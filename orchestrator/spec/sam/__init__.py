@@ -16,7 +16,7 @@ from orchestrator.errors import SpecError
 from orchestrator.settings import ACCOUNT_ID, get_settings
 from orchestrator.spec.load import validate_spec
 from orchestrator.spec.models import Spec
-from orchestrator.spec.sam.functions import translate_function, with_globals
+from orchestrator.spec.sam.functions import FIELDS, IGNORED, translate_function, with_globals
 from orchestrator.spec.sam.intrinsics import Names, pseudo_parameters, resolve
 from orchestrator.spec.sam.resources import bucket_name, table, table_name
 
@@ -89,7 +89,12 @@ def _globals(file: str, sections: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(sections) - {"Function", "HttpApi", "Api", "SimpleTable"})
     if unknown:
         raise SpecError(file, f"Globals.{unknown[0]}", "not supported by ripple")
-    return dict(sections.get("Function") or {})
+    defaults = dict(sections.get("Function") or {})
+    unknown = sorted(set(defaults) - set(FIELDS) - IGNORED - {"Events"})
+    if unknown:
+        raise SpecError(file, f"Globals.Function.{unknown[0]}", f"{', '.join(unknown)}: not "
+                        f"supported by ripple (it reads {', '.join(FIELDS)}, EventInvokeConfig)")
+    return defaults
 
 
 def _names(file: str, path: Path, parameters: dict[str, Any],

@@ -142,6 +142,15 @@ def test_unsupported_pieces_are_named_by_file_resource_and_property(
     assert reason in raised.value.reason
 
 
+def test_an_unsupported_global_is_named_where_it_is(tmp_path: Path) -> None:
+    # Given a Globals.Function property ripple does not read
+    layered = HELLO_TEMPLATE.replace("Timeout: 3", "Timeout: 3\n    Layers: [x]")
+    template = write_app(tmp_path, layered, {"hello_world/app.py": HELLO_APP})
+    # When it is read, Then the error points at Globals, where it is written
+    with pytest.raises(SpecError, match=r"Globals\.Function\.Layers: Layers: not supported"):
+        load_any(template)
+
+
 def test_an_unsupported_resource_type_is_named(tmp_path: Path) -> None:
     template = write_app(tmp_path, STREAM_APP + "  Queue:\n    Type: AWS::SQS::Queue\n",
                          {"src/app.py": ""})

@@ -24,6 +24,10 @@ FUNCTION = "AWS::Serverless::Function"
 BUCKET, TABLE = "AWS::S3::Bucket", "AWS::DynamoDB::Table"
 SIMPLE_TABLE = "AWS::Serverless::SimpleTable"
 APIS = {"AWS::Serverless::HttpApi", "AWS::Serverless::Api"}  # served by ripple's stage
+# An API's properties that change nothing of what ripple's one stage answers.
+API_IGNORED = {"StageName", "Name", "Description", "Tags", "PropagateTags", "TracingEnabled",
+               "AccessLogSettings", "MethodSettings", "EndpointConfiguration", "OpenApiVersion",
+               "DisableExecuteApiEndpoint", "FailOnWarnings", "DefaultRouteSettings"}
 NOTHING_TO_RUN = {"AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
                   "AWS::Lambda::Permission", "AWS::Logs::LogGroup"}  # recorded, not enforced
 SECTIONS = {"AWSTemplateFormatVersion", "Transform", "Description", "Metadata", "Parameters",
@@ -75,7 +79,9 @@ def load_template(path: Path) -> Spec:
             raw["tables"][names.refs[logical]] = table(kind, resolve(properties, names, at),
                                                        names, at)
             paths[f"tables.{names.refs[logical]}"] = f"{at}.Properties"
-        elif kind not in APIS | NOTHING_TO_RUN:
+        elif kind in APIS:
+            _api(file, f"{at}.Properties", properties)
+        elif kind not in NOTHING_TO_RUN:
             raise SpecError(file, f"{at}.Type", f"{kind} is not supported by ripple (it runs "
                             f"{FUNCTION}, {BUCKET}, {TABLE}, {SIMPLE_TABLE} and "
                             f"{', '.join(sorted(APIS))})")
@@ -85,10 +91,21 @@ def load_template(path: Path) -> Spec:
         raise SpecError(file, _template_path(error.field, paths), error.reason) from None
 
 
+def _api(file: str, at: str, properties: dict[str, Any]) -> None:
+    """An API's routes are its functions' events; what else it says must not be lost quietly."""
+    unknown = sorted(set(properties) - API_IGNORED)
+    if unknown:
+        raise SpecError(file, f"{at}.{unknown[0]}", f"{', '.join(unknown)}: not supported by "
+                        "ripple's stage (it serves the functions' HttpApi and Api events; "
+                        "write auth, usage_plan and cors on ripple.yaml's http events)")
+
+
 def _globals(file: str, sections: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(sections) - {"Function", "HttpApi", "Api", "SimpleTable"})
     if unknown:
         raise SpecError(file, f"Globals.{unknown[0]}", "not supported by ripple")
+    for api in ("HttpApi", "Api"):
+        _api(file, f"Globals.{api}", dict(sections.get(api) or {}))
     defaults = dict(sections.get("Function") or {})
     unknown = sorted(set(defaults) - set(FIELDS) - IGNORED - {"Events"})
     if unknown:

@@ -151,6 +151,17 @@ def test_an_unsupported_global_is_named_where_it_is(tmp_path: Path) -> None:
         load_any(template)
 
 
+def test_an_api_s_auth_and_cors_are_not_dropped_quietly(tmp_path: Path) -> None:
+    # Given an HTTP API with an authorizer, which ripple's SAM reading does not carry over
+    secured = HELLO_HTTP_API_TEMPLATE.replace(
+        "StageName: $default", "StageName: $default\n      Auth: {DefaultAuthorizer: Jwt}")
+    template = write_app(tmp_path, secured, {"hello_world/app.py": HELLO_APP})
+    # When it is read, Then the error names the API's property instead of serving it open
+    with pytest.raises(SpecError, match=r"Resources\.HelloApi\.Properties\.Auth: Auth: not "
+                                        r"supported by ripple's stage"):
+        load_any(template)
+
+
 def test_an_unsupported_resource_type_is_named(tmp_path: Path) -> None:
     template = write_app(tmp_path, STREAM_APP + "  Queue:\n    Type: AWS::SQS::Queue\n",
                          {"src/app.py": ""})

@@ -93,12 +93,20 @@ class Throttle(_Strict):
     burst_limit: Annotated[StrictInt, Field(ge=1)]
 
 
+class Quota(_Strict):
+    """Requests each key may make per calendar period (UTC), as a usage plan's `Quota`."""
+
+    limit: Annotated[StrictInt, Field(ge=1)]
+    period: Literal["DAY", "WEEK", "MONTH"]
+
+
 class UsagePlan(_Strict):
-    """The API keys a REST route accepts and the throttle applied to each key."""
+    """The API keys a REST route accepts, and the throttle and quota applied to each key."""
 
     api_keys: Annotated[list[Annotated[str, AfterValidator(_api_key)]],
                         AfterValidator(_unique)] = Field(min_length=1)
     throttle: Throttle | None = None
+    quota: Quota | None = None
 
 
 class Cors(_Strict):
@@ -119,7 +127,7 @@ class Cors(_Strict):
         return self
 
 
-ACCESS_MODELS = (Identity, Jwt, Authorizer, HttpAuth, Throttle, UsagePlan, Cors)
+ACCESS_MODELS = (Identity, Jwt, Authorizer, HttpAuth, Throttle, Quota, UsagePlan, Cors)
 
 
 def check_access(payload_format: str, auth: HttpAuth | None, usage_plan: UsagePlan | None) -> None:

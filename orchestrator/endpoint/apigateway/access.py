@@ -1,5 +1,6 @@
 """Who may call a route, before its function runs, in API Gateway's order: the authorizer
-(Lambda or JWT), then the API key (REST), then the usage plan's and the route's throttles.
+(Lambda or JWT), then the API key (REST), then the usage plan's throttle and quota, then the
+route's throttle.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from orchestrator.endpoint.apigateway.authorizers import LambdaAuthorizers
 from orchestrator.endpoint.apigateway.jwt_authorizer import JwtAuthorizers
 from orchestrator.endpoint.apigateway.responses import Failure
 from orchestrator.endpoint.apigateway.routes import Route
-from orchestrator.endpoint.apigateway.throttling import Throttles
+from orchestrator.endpoint.apigateway.throttling import Quotas, Throttles
 from orchestrator.endpoint.apigateway.verdicts import ALLOW, Verdict
 from orchestrator.events.apigateway import HttpRequest
 from orchestrator.events.apigateway_authorizer import with_authorizer
@@ -22,6 +23,7 @@ class Access:
         self.lambdas = LambdaAuthorizers(invoke, region)
         self.jwts = JwtAuthorizers()
         self.throttles = Throttles()
+        self.quotas = Quotas()
 
     async def check(self, route: Route, request: HttpRequest, event: dict[str, Any],
                     api_id: str, stage: str) -> Verdict:
@@ -44,6 +46,8 @@ class Access:
                 return Verdict(Failure.FORBIDDEN)
             if plan.throttle and not self.throttles.allow(f"key:{api_key}", plan.throttle):
                 return Verdict(Failure.RATE_LIMITED)
+            if plan.quota and not self.quotas.allow(f"key:{api_key}", plan.quota):
+                return Verdict(Failure.QUOTA_EXCEEDED)
         if route.throttle and not self.throttles.allow(f"route:{api_id} {route.route_key}",
                                                        route.throttle):
             return Verdict(Failure.RATE_LIMITED)

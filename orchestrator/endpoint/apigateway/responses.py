@@ -32,6 +32,7 @@ class Failure(Enum):
     TIMEOUT = "timeout"
     THROTTLED = "throttled"
     RATE_LIMITED = "rate_limited"  # over a usage plan's or a route's throttle
+    QUOTA_EXCEEDED = "quota_exceeded"  # a key's usage plan quota is used up
     FORBIDDEN = "forbidden"  # no valid API key; a JWT without the route's scopes
     UNAUTHORIZED = "unauthorized"  # no identity, a bad JWT, an authorizer's "Unauthorized"
     DENIED = "denied"  # an authorizer's explicit deny (or no allow)
@@ -46,6 +47,7 @@ REST_ANSWERS: dict[Failure, tuple[int, str | None]] = {
     Failure.TIMEOUT: (504, "Endpoint request timed out"),
     Failure.THROTTLED: (429, "Rate exceeded"),
     Failure.RATE_LIMITED: (429, "Too Many Requests"),
+    Failure.QUOTA_EXCEEDED: (429, "Limit Exceeded"),
     Failure.FORBIDDEN: (403, "Forbidden"),
     Failure.UNAUTHORIZED: (401, "Unauthorized"),
     Failure.DENIED: (403, "User is not authorized to access this resource with an explicit deny"),
@@ -55,6 +57,7 @@ REST_ANSWERS: dict[Failure, tuple[int, str | None]] = {
 REST_ERROR_TYPES = {
     Failure.NO_ROUTE: "MissingAuthenticationTokenException",
     Failure.RATE_LIMITED: "TooManyRequestsException",
+    Failure.QUOTA_EXCEEDED: "LimitExceededException",
     Failure.FORBIDDEN: "ForbiddenException",
     Failure.UNAUTHORIZED: "UnauthorizedException",
     Failure.DENIED: "AccessDeniedException",
@@ -67,6 +70,7 @@ HTTP_ANSWERS: dict[Failure, tuple[int, str | None]] = {
     Failure.TIMEOUT: (503, "Service Unavailable"),
     Failure.THROTTLED: (429, "Too Many Requests"),
     Failure.RATE_LIMITED: (429, "Too Many Requests"),
+    Failure.QUOTA_EXCEEDED: (429, "Too Many Requests"),  # HTTP APIs have no quotas
     Failure.FORBIDDEN: (403, "Forbidden"),
     Failure.UNAUTHORIZED: (401, "Unauthorized"),
     Failure.DENIED: (403, "Forbidden"),

@@ -1,5 +1,6 @@
 """Request throttling as API Gateway does it: a token bucket per usage-plan key (REST) and
-per route, refilled at `rate_limit` tokens a second and holding at most `burst_limit`.
+per route, refilled at `rate_limit` tokens a second and holding at most `burst_limit`; and a
+usage plan's quota, counted per key and calendar period (UTC).
 
 The buckets live in the stage's process, which is the one place every request passes.
 """
@@ -9,8 +10,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from orchestrator.spec.api_access import Throttle
+from orchestrator.spec.api_access import Quota, Throttle
 
 
 @dataclass
@@ -50,3 +52,30 @@ class Throttles:
             bucket = self._buckets[metered] = TokenBucket(throttle.rate_limit,
                                                           throttle.burst_limit)
         return bucket.take(self.clock())
+
+
+class Quotas:
+    """Requests counted per key and period; a new period starts a new count."""
+
+    def __init__(self, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.now = now
+        self._used: dict[str, tuple[str, int]] = {}
+
+    def allow(self, metered: str, quota: Quota) -> bool:
+        period = period_of(self.now(), quota.period)
+        kept_period, used = self._used.get(metered, (period, 0))
+        used = used if kept_period == period else 0
+        if used >= quota.limit:
+            return False
+        self._used[metered] = (period, used + 1)
+        return True
+
+
+def period_of(moment: datetime, period: str) -> str:
+    """The calendar period a moment falls in: `2026-11-28`, `2026-W48`, `2026-11`."""
+    if period == "DAY":
+        return moment.strftime("%Y-%m-%d")
+    if period == "WEEK":
+        year, week, _ = moment.isocalendar()
+        return f"{year}-W{week:02d}"
+    return moment.strftime("%Y-%m")

@@ -92,6 +92,20 @@ def test_an_api_key_is_required_and_its_usage_plan_throttles(ripple: Ripple,
     assert throttled[0].headers["x-amzn-errortype"] == "TooManyRequestsException"
 
 
+def test_a_usage_plan_quota_answers_limit_exceeded(ripple: Ripple, deploy: Deploy) -> None:
+    # Given a REST route whose plan allows each key 2 requests a day
+    name = f"quota-{uuid.uuid4().hex[:8]}"
+    plan = {"api_keys": [KEY], "quota": {"limit": 2, "period": "DAY"}}
+    deploy(ECHO, name=name, events=[route(f"/{name}", auth={"api_key_required": True},
+                                          usage_plan=plan)])
+    # When the key makes a third request
+    answers = [get(f"{ripple.stage_url}/{name}", **{"x-api-key": KEY}) for _ in range(3)]
+    # Then the first two are answered and the third is REST's 429 Limit Exceeded
+    assert [answer.status_code for answer in answers] == [200, 200, 429]
+    assert answers[2].json() == {"message": "Limit Exceeded"}
+    assert answers[2].headers["x-amzn-errortype"] == "LimitExceededException"
+
+
 def test_an_http_api_routes_throttle_answers_429(ripple: Ripple, deploy: Deploy) -> None:
     # Given an HTTP API route throttled to 1 request/s with a burst of 1
     name = f"throttled-{uuid.uuid4().hex[:8]}"

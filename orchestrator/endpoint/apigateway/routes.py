@@ -56,6 +56,23 @@ class Route:
         return f"{self.method} {self.path}"
 
     @property
+    def access(self) -> str:
+        """What guards the route, in a few words (`api key, authorizer authz (TOKEN)`)."""
+        guards = []
+        if self.auth and self.auth.api_key_required:
+            guards.append("api key")
+        authorizer = self.auth.authorizer if self.auth else None
+        if authorizer is not None:
+            guards.append(f"jwt {authorizer.jwt.issuer}" if authorizer.jwt else
+                          f"authorizer {authorizer.function} ({authorizer.type})")
+        if self.throttle or (self.usage_plan and (self.usage_plan.throttle
+                                                  or self.usage_plan.quota)):
+            guards.append("throttled")
+        if self.cors:
+            guards.append("cors")
+        return ", ".join(guards)
+
+    @property
     def specificity(self) -> tuple[tuple[int, ...], int]:
         kinds = []
         for segment in self.segments:
@@ -148,8 +165,10 @@ class RouteTable:
         return REST_FORMAT if formats == {REST_FORMAT} else HTTP_FORMAT
 
     def describe(self) -> list[dict[str, str]]:
+        """The routes, with `access` (what guards one) when anything does."""
         return [{"route": route.route_key, "function": route.function,
-                 "payload_format": route.payload_format}
+                 "payload_format": route.payload_format,
+                 **({"access": route.access} if route.access else {})}
                 for route in sorted(self.routes, key=lambda route: (route.path, route.method))]
 
 

@@ -86,3 +86,19 @@ def test_the_table_is_read_from_deployed_functions() -> None:
         {"route": "GET /thumbs/{id}", "function": "thumbs", "payload_format": "1.0"},
     ]
     assert table.routes[0].route_key == "GET /thumbs/{id}"
+
+
+def test_the_described_routes_say_what_guards_them() -> None:
+    # Given a route with an API key, a TOKEN authorizer and CORS, and a bare one
+    guarded = RouteTable.of([FunctionConfig(name="f", handler="app.handler", code_sha256="x",
+                                            events=[{"http": {
+        "method": "GET", "path": "/a", "payload_format": "1.0",
+        "auth": {"api_key_required": True,
+                 "authorizer": {"function": "authz", "type": "TOKEN"}},
+        "usage_plan": {"api_keys": ["k" * 20]}, "cors": {"allow_origins": ["*"]}}},
+        {"http": {"method": "GET", "path": "/b"}}])])
+    # When they are described
+    described = guarded.describe()
+    # Then the guarded one says so, and the bare one has no `access`
+    assert described[0]["access"] == "api key, authorizer authz (TOKEN), cors"
+    assert "access" not in described[1]

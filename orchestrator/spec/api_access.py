@@ -8,6 +8,7 @@ simple authorizer responses only on HTTP APIs (2.0), as on AWS; the wrong kind i
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -34,6 +35,14 @@ def _api_key(value: str) -> str:
     return value
 
 
+def _pattern(expression: str) -> str:
+    try:
+        re.compile(expression)
+    except re.error as error:
+        raise _problem(f"{expression!r} is not a regular expression: {error}") from None
+    return expression
+
+
 def _origins(origins: list[str]) -> list[str]:
     for origin in origins:
         if origin != "*" and "://" not in origin:
@@ -48,6 +57,8 @@ class Identity(_Strict):
     headers: list[str] = Field(default_factory=lambda: ["Authorization"])
     query_strings: list[str] = Field(default_factory=list)
     reauthorize_every: Annotated[StrictInt, AfterValidator(_between(0, 3600))] = 300
+    # TOKEN only: a token this regular expression does not match is refused (401) unasked.
+    validation_expression: Annotated[str, AfterValidator(_pattern)] | None = None
 
 
 class Jwt(_Strict):
@@ -75,6 +86,8 @@ class Authorizer(_Strict):
             raise _problem("needs exactly one of function (a Lambda authorizer) or jwt")
         if self.type == "TOKEN" and len(self.identity.headers) != 1:
             raise _problem("a TOKEN authorizer reads exactly one header (identity.headers)")
+        if self.identity.validation_expression is not None and self.type != "TOKEN":
+            raise _problem("identity.validation_expression belongs to a TOKEN authorizer")
         if self.scopes and self.jwt is None:
             raise _problem("scopes belong to a jwt authorizer")
         return self

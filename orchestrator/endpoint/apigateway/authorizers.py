@@ -5,7 +5,8 @@ responses, `{"isAuthorized": …, "context": …}`.
 
 Answers are cached per authorizer and identity source values for `reauthorize_every`
 seconds; a REST policy is cached, then matched against each request's `methodArn`. A request
-missing an identity source is refused (401) without invoking the authorizer, as on AWS.
+missing an identity source, or a token its `validation_expression` does not match, is
+refused (401) without invoking the authorizer, as on AWS.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from fnmatch import fnmatchcase
@@ -58,6 +60,9 @@ class LambdaAuthorizers:
         rest = route.payload_format == REST_FORMAT
         arn = execute_api_arn(api_id, stage, request.method, unquote(request.path), self.region)
         if rest and authorizer.type == "TOKEN":
+            expression = authorizer.identity.validation_expression
+            if expression is not None and not re.fullmatch(expression, identity[0]):
+                return Verdict(Failure.UNAUTHORIZED)
             event = token_event(identity[0], arn)
         elif rest:
             event = rest_request_event(proxy_event, arn)

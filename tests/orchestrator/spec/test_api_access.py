@@ -73,6 +73,12 @@ def test_an_http_route_with_a_jwt_authorizer_loads(tmp_path: Path) -> None:
      "http.auth.authorizer", "exactly one of function"),
     ({"auth": {"authorizer": {"function": "authz", "identiy": {}}}},
      "http.auth.authorizer.identiy", "did you mean 'identity'?"),
+    ({"payload_format": "1.0", "auth": {"authorizer": {
+        "function": "authz", "identity": {"validation_expression": "Bearer .+"}}}},
+     "http.auth.authorizer", "belongs to a TOKEN authorizer"),
+    ({"payload_format": "1.0", "auth": {"authorizer": {
+        "function": "authz", "type": "TOKEN", "identity": {"validation_expression": "(["}}}},
+     "http.auth.authorizer.identity.validation_expression", "is not a regular expression"),
     ({"throttle": {"rate_limit": 0, "burst_limit": 1}},
      "http.throttle.rate_limit", "greater than 0"),
     ({"cors": {"allow_origins": ["*"], "allow_credentials": True}},

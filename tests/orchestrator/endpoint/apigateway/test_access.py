@@ -163,6 +163,23 @@ def test_a_token_authorizer_unauthorized_is_401(ripple: Ripple, deploy: Deploy) 
     assert answer.json()["requestContext"]["authorizer"]["principalId"] == "token-user"
 
 
+def test_a_token_not_matching_the_validation_expression_is_refused_unasked(
+        ripple: Ripple, deploy: Deploy) -> None:
+    # Given a TOKEN authorizer that allows anything, behind a validation expression
+    name, authz = f"validated-{uuid.uuid4().hex[:8]}", f"allow-{uuid.uuid4().hex[:8]}"
+    allow_all = TOKEN_AUTHORIZER.replace('!= "good"', '== "never"')
+    authorizer = {"function": authz, "type": "TOKEN", "identity": {
+        "headers": ["Authorization"], "validation_expression": "Bearer [a-z]+"}}
+    deploy(ECHO, name=name, others={authz: allow_all},
+           events=[route(f"/{name}", auth={"authorizer": authorizer})])
+    url = f"{ripple.stage_url}/{name}"
+    # When the token does not match: 401 though the authorizer would allow it
+    answer = get(url, Authorization="Basic abc")
+    assert (answer.status_code, answer.json()) == (401, {"message": "Unauthorized"})
+    # When it matches: the authorizer is asked, and allows
+    assert get(url, Authorization="Bearer abc").status_code == 200
+
+
 def test_an_http_api_authorizer_with_simple_responses(ripple: Ripple, deploy: Deploy) -> None:
     # Given an HTTP API route whose authorizer answers {"isAuthorized": …}
     name, authz = f"simple-{uuid.uuid4().hex[:8]}", f"simple-authz-{uuid.uuid4().hex[:8]}"

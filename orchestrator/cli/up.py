@@ -67,7 +67,7 @@ def up(
 
             deploy_spec(spec, Endpoint(stack.endpoint))
             if watch:
-                start_watching(spec, Endpoint(stack.endpoint), stopping)
+                start_watching(spec, Endpoint(stack.endpoint), stopping, settings.data_dir)
         print_up(stack, settings)
         print_stage(Endpoint(stack.endpoint).json("GET", "/_ripple/api/status")["apigateway"])
         out.print("Ctrl-C stops.")
@@ -80,13 +80,14 @@ def up(
         stack.stop()
 
 
-def start_watching(spec: Path, endpoint: Endpoint, stop: threading.Event) -> None:
+def start_watching(spec: Path, endpoint: Endpoint, stop: threading.Event, data_dir: Path) -> None:
     """`--watch`: a thread that redeploys the spec or template on every saved change."""
     from orchestrator.cli.functions import deploy_quietly
     from orchestrator.process.watch import watch
 
-    threading.Thread(target=watch, args=(spec, lambda path: deploy_quietly(path, endpoint), stop),
-                     name="ripple-watch", daemon=True).start()
+    threading.Thread(target=watch, name="ripple-watch", daemon=True,
+                     args=(spec, lambda path: deploy_quietly(path, endpoint), stop,
+                           data_dir)).start()
     out.print(f"watching {spec} and its functions' code: a saved change is deployed by itself")
 
 

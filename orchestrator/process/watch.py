@@ -26,9 +26,12 @@ DEBOUNCE_MS = 300
 Deploy = Callable[[Path], list[dict[str, Any]]]
 
 
-def watch(spec: Path, deploy: Deploy, stop: threading.Event) -> None:
-    """Redeploy `spec` on every saved change under it or its functions' code, until `stop`."""
+def watch(spec: Path, deploy: Deploy, stop: threading.Event, data_dir: Path | None = None) -> None:
+    """Redeploy `spec` on every saved change under it or its functions' code, until `stop`.
+    Changes under `data_dir` (ripple's own Redis and files, maybe inside a code folder) are
+    not the user's."""
     spec = spec.resolve()
+    ignored = data_dir.resolve() if data_dir else None
     logging.getLogger("watchfiles").setLevel(logging.WARNING)  # "1 change detected": ours says more
     while not stop.is_set():
         folders = code_folders(spec)
@@ -36,7 +39,7 @@ def watch(spec: Path, deploy: Deploy, stop: threading.Event) -> None:
         for changes in watchfiles.watch(*roots, stop_event=stop, step=STEP_MS,
                                         debounce=DEBOUNCE_MS, raise_interrupt=False):
             changed = sorted({Path(path) for _, path in changes
-                              if _relevant(Path(path), spec, folders)})
+                              if _relevant(Path(path), spec, folders, ignored)})
             if not changed:
                 continue
             reload(spec, deploy, changed)
@@ -78,7 +81,9 @@ def _roots(paths: Iterable[Path]) -> list[Path]:
     return roots
 
 
-def _relevant(path: Path, spec: Path, folders: frozenset[Path]) -> bool:
+def _relevant(path: Path, spec: Path, folders: frozenset[Path], ignored: Path | None) -> bool:
+    if ignored is not None and path.is_relative_to(ignored):
+        return False
     return path == spec or any(path.is_relative_to(folder) for folder in folders)
 
 

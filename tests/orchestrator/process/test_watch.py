@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
 
+from orchestrator.process.watch import watch
 from tests.conftest import start_ripple, stop_ripple, wait_for
 
 TEMPLATE = """\
@@ -60,3 +62,33 @@ def test_a_saved_handler_answers_the_next_invoke_within_a_second(tmp_path: Path)
         assert answer() == "second"
     finally:
         stop_ripple(ripple)
+
+
+def test_ripples_own_files_inside_a_code_folder_are_not_a_change(tmp_path: Path) -> None:
+    # Given a template whose code folder holds ripple's data folder, watched
+    (tmp_path / "greeter" / ".ripple").mkdir(parents=True)
+    (tmp_path / "greeter" / "app.py").write_text(HANDLER.format(answer="first"))
+    (tmp_path / "template.yaml").write_text(TEMPLATE)
+    deployed: list[Path] = []
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch, args=(
+        tmp_path / "template.yaml", lambda path: deployed.append(path) or [], stop,
+        tmp_path / "greeter" / ".ripple"))
+    watcher.start()
+    try:
+        # When the handler is saved (again, until the watch is up), Then the template deploys
+        def save() -> list[Path]:
+            (tmp_path / "greeter" / "app.py").write_text(HANDLER.format(answer="second"))
+            time.sleep(0.1)
+            return deployed
+
+        assert set(wait_for(save, timeout=10)) == {(tmp_path / "template.yaml").resolve()}
+        time.sleep(0.3)
+        deployed.clear()
+        # When ripple writes its data, Then nothing is deployed
+        (tmp_path / "greeter" / ".ripple" / "appendonly.aof").write_text("SET a b")
+        time.sleep(0.5)
+        assert deployed == []
+    finally:
+        stop.set()
+        watcher.join(timeout=5)

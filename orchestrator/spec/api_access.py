@@ -120,6 +120,9 @@ class UsagePlan(_Strict):
                         AfterValidator(_unique)] = Field(min_length=1)
     throttle: Throttle | None = None
     quota: Quota | None = None
+    # Where the key comes from (SAM's ApiKeySourceType): the x-api-key header, or the Lambda
+    # authorizer's `usageIdentifierKey`.
+    key_source: Literal["HEADER", "AUTHORIZER"] = "HEADER"
 
 
 class Cors(_Strict):
@@ -156,6 +159,10 @@ def check_access(payload_format: str, auth: HttpAuth | None, usage_plan: UsagePl
         raise _problem("usage_plan needs auth.api_key_required: true (a plan meters requests "
                        "by their API key)")
     authorizer = auth.authorizer if auth else None
+    if usage_plan is not None and usage_plan.key_source == "AUTHORIZER" and (
+            authorizer is None or authorizer.function is None):
+        raise _problem("usage_plan.key_source AUTHORIZER needs a Lambda authorizer (auth."
+                       "authorizer.function) that answers usageIdentifierKey")
     if authorizer is None:
         return
     if authorizer.jwt is not None and rest:

@@ -40,8 +40,9 @@ class Access:
             return verdict
         api_key = None
         if route.auth is not None and route.auth.api_key_required:
-            api_key = request.header("x-api-key")
             plan = route.usage_plan
+            from_authorizer = plan is not None and plan.key_source == "AUTHORIZER"
+            api_key = verdict.usage_key if from_authorizer else request.header("x-api-key")
             if plan is None or api_key not in plan.api_keys:
                 return Verdict(Failure.FORBIDDEN)
             if plan.throttle and not self.throttles.allow(f"key:{api_key}", plan.throttle):

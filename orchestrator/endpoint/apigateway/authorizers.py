@@ -154,8 +154,10 @@ def decide(response: dict[str, Any], arn: str, rest: bool, simple: bool,
         return Verdict(Failure.DENIED)
     if not rest:
         return Verdict(None, {"lambda": context})
+    usage_key = response.get("usageIdentifierKey")
     return Verdict(None, {**context, "principalId": str(response["principalId"]),
-                          "integrationLatency": latency})
+                          "integrationLatency": latency},
+                   usage_key=usage_key if isinstance(usage_key, str) else None)
 
 
 def policy_allows(policy: Any, arn: str) -> bool:

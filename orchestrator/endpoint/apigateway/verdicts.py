@@ -16,6 +16,7 @@ class Verdict:
     failure: Failure | None = None
     authorizer: dict[str, Any] | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
+    usage_key: str | None = None  # a REST authorizer's `usageIdentifierKey`
 
 
 ALLOW = Verdict()

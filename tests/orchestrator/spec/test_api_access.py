@@ -79,6 +79,9 @@ def test_an_http_route_with_a_jwt_authorizer_loads(tmp_path: Path) -> None:
     ({"payload_format": "1.0", "auth": {"authorizer": {
         "function": "authz", "type": "TOKEN", "identity": {"validation_expression": "(["}}}},
      "http.auth.authorizer.identity.validation_expression", "is not a regular expression"),
+    ({"payload_format": "1.0", "auth": {"api_key_required": True},
+      "usage_plan": {"api_keys": [KEY], "key_source": "AUTHORIZER"}},
+     "http", "key_source AUTHORIZER needs a Lambda authorizer"),
     ({"throttle": {"rate_limit": 0, "burst_limit": 1}},
      "http.throttle.rate_limit", "greater than 0"),
     ({"cors": {"allow_origins": ["*"], "allow_credentials": True}},

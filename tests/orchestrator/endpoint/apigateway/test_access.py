@@ -106,6 +106,22 @@ def test_a_usage_plan_quota_answers_limit_exceeded(ripple: Ripple, deploy: Deplo
     assert answers[2].headers["x-amzn-errortype"] == "LimitExceededException"
 
 
+def test_the_api_key_can_come_from_the_authorizer(ripple: Ripple, deploy: Deploy) -> None:
+    # Given a route whose key comes from its TOKEN authorizer's usageIdentifierKey
+    name, authz = f"keysrc-{uuid.uuid4().hex[:8]}", f"keysrc-authz-{uuid.uuid4().hex[:8]}"
+    keyed = TOKEN_AUTHORIZER.replace(
+        '"policyDocument"', '"usageIdentifierKey": "' + KEY + '", "policyDocument"')
+    authorizer = {"function": authz, "type": "TOKEN", "identity": {"reauthorize_every": 0}}
+    deploy(ECHO, name=name, others={authz: keyed}, events=[route(
+        f"/{name}", auth={"api_key_required": True, "authorizer": authorizer},
+        usage_plan={"api_keys": [KEY], "key_source": "AUTHORIZER"})])
+    # When a caller the authorizer allows sends no x-api-key
+    answer = get(f"{ripple.stage_url}/{name}", Authorization="good")
+    # Then the authorizer's key counts, and the handler sees it
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["requestContext"]["identity"]["apiKey"] == KEY
+
+
 def test_an_http_api_routes_throttle_answers_429(ripple: Ripple, deploy: Deploy) -> None:
     # Given an HTTP API route throttled to 1 request/s with a burst of 1
     name = f"throttled-{uuid.uuid4().hex[:8]}"

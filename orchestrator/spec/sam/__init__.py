@@ -16,6 +16,7 @@ from orchestrator.errors import SpecError
 from orchestrator.settings import ACCOUNT_ID, get_settings
 from orchestrator.spec.load import validate_spec
 from orchestrator.spec.models import Spec
+from orchestrator.spec.sam.apis import IMPLICIT, api_cors
 from orchestrator.spec.sam.functions import FIELDS, IGNORED, translate_function, with_globals
 from orchestrator.spec.sam.intrinsics import Names, pseudo_parameters, resolve
 from orchestrator.spec.sam.resources import bucket_name, table, table_name
@@ -24,10 +25,6 @@ FUNCTION = "AWS::Serverless::Function"
 BUCKET, TABLE = "AWS::S3::Bucket", "AWS::DynamoDB::Table"
 SIMPLE_TABLE = "AWS::Serverless::SimpleTable"
 APIS = {"AWS::Serverless::HttpApi", "AWS::Serverless::Api"}  # served by ripple's stage
-# An API's properties that change nothing of what ripple's one stage answers.
-API_IGNORED = {"StageName", "Name", "Description", "Tags", "PropagateTags", "TracingEnabled",
-               "AccessLogSettings", "MethodSettings", "EndpointConfiguration", "OpenApiVersion",
-               "DisableExecuteApiEndpoint", "FailOnWarnings", "DefaultRouteSettings"}
 NOTHING_TO_RUN = {"AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
                   "AWS::Lambda::Permission", "AWS::Logs::LogGroup"}  # recorded, not enforced
 SECTIONS = {"AWSTemplateFormatVersion", "Transform", "Description", "Metadata", "Parameters",
@@ -65,6 +62,10 @@ def load_template(path: Path) -> Spec:
     raw: dict[str, Any] = {"functions": {}, "buckets": [], "tables": {}}
     paths: dict[str, str] = {}
     defaults = _globals(file, template.get("Globals") or {})
+    for api, logical in IMPLICIT.items():  # the APIs SAM makes for events without an ApiId
+        names.cors[logical] = api_cors(file, f"Globals.{api}", api,
+                                       resolve(template.get("Globals", {}).get(api) or {},
+                                               names, f"Globals.{api}"))
     for logical, resource in resources.items():
         kind, at = resource.get("Type"), f"Resources.{logical}"
         if "Condition" in resource:
@@ -80,7 +81,7 @@ def load_template(path: Path) -> Spec:
                                                        names, at)
             paths[f"tables.{names.refs[logical]}"] = f"{at}.Properties"
         elif kind in APIS:
-            _api(file, f"{at}.Properties", properties)
+            pass  # read with the names: its CORS goes onto its routes
         elif kind not in NOTHING_TO_RUN:
             raise SpecError(file, f"{at}.Type", f"{kind} is not supported by ripple (it runs "
                             f"{FUNCTION}, {BUCKET}, {TABLE}, {SIMPLE_TABLE} and "
@@ -91,21 +92,10 @@ def load_template(path: Path) -> Spec:
         raise SpecError(file, _template_path(error.field, paths), error.reason) from None
 
 
-def _api(file: str, at: str, properties: dict[str, Any]) -> None:
-    """An API's routes are its functions' events; what else it says must not be lost quietly."""
-    unknown = sorted(set(properties) - API_IGNORED)
-    if unknown:
-        raise SpecError(file, f"{at}.{unknown[0]}", f"{', '.join(unknown)}: not supported by "
-                        "ripple's stage (it serves the functions' HttpApi and Api events; "
-                        "write auth, usage_plan and cors on ripple.yaml's http events)")
-
-
 def _globals(file: str, sections: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(sections) - {"Function", "HttpApi", "Api", "SimpleTable"})
     if unknown:
         raise SpecError(file, f"Globals.{unknown[0]}", "not supported by ripple")
-    for api in ("HttpApi", "Api"):
-        _api(file, f"Globals.{api}", dict(sections.get(api) or {}))
     defaults = dict(sections.get("Function") or {})
     unknown = sorted(set(defaults) - set(FIELDS) - IGNORED - {"Events"})
     if unknown:
@@ -148,6 +138,9 @@ def _names(file: str, path: Path, parameters: dict[str, Any],
             names.attributes[(logical, "StreamArn")] = f"{arn}/stream/ripple"
         else:
             names.refs[logical] = logical
+            if kind in APIS:
+                api = kind.rsplit(":", 1)[1]
+                names.cors[logical] = api_cors(file, at, api, resolve(properties, names, at))
     return names
 
 

@@ -171,9 +171,12 @@ def _stream(properties: dict[str, Any], names: Names, at: str) -> dict[str, Any]
 def _http(kind: str, properties: dict[str, Any], names: Names, at: str) -> dict[str, Any]:
     _only(properties, {"Path", "Method", "ApiId", "RestApiId", "PayloadFormatVersion",
                        "TimeoutInMillis"}, names, at)
-    if "Path" not in properties and kind == "HttpApi":  # SAM's $default route: everything
-        return {"method": "ANY", "path": "/{proxy+}",
-                "payload_format": str(properties.get("PayloadFormatVersion", "2.0"))}
+    api = properties.get("ApiId" if kind == "HttpApi" else "RestApiId",
+                         "ServerlessHttpApi" if kind == "HttpApi" else "ServerlessRestApi")
     default = "2.0" if kind == "HttpApi" else "1.0"
-    return {"method": properties.get("Method"), "path": properties.get("Path"),
-            "payload_format": str(properties.get("PayloadFormatVersion", default))}
+    route = {"method": properties.get("Method"), "path": properties.get("Path"),
+             "payload_format": str(properties.get("PayloadFormatVersion", default))}
+    if "Path" not in properties and kind == "HttpApi":  # SAM's $default route: everything
+        route.update(method="ANY", path="/{proxy+}")
+    cors = names.cors.get(str(api))
+    return {**route, "cors": cors} if cors else route

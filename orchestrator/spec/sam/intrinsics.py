@@ -21,6 +21,7 @@ class Names:
     file: str
     refs: dict[str, str] = field(default_factory=dict)  # logical id or parameter -> value
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)  # (id, attr) -> value
+    cors: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # API id -> its CORS
 
     def ref(self, name: str, where: str) -> str:
         if name not in self.refs:

@@ -108,6 +108,9 @@ Resources:
     Type: AWS::Serverless::HttpApi
     Properties:
       StageName: $default
+      CorsConfiguration:
+        AllowOrigins: [https://app.example.com]
+        AllowMethods: [GET]
   HelloHttpFunction:
     Type: AWS::Serverless::Function
     Properties:

@@ -162,6 +162,33 @@ def test_an_api_s_auth_and_cors_are_not_dropped_quietly(tmp_path: Path) -> None:
         load_any(template)
 
 
+def test_an_api_s_cors_goes_onto_its_routes(tmp_path: Path) -> None:
+    # Given an HTTP API with a CorsConfiguration, and REST routes under Globals.Api.Cors
+    cors = HELLO_HTTP_API_TEMPLATE.replace("AllowMethods: [GET]", "AllowMethods: [GET]\n"
+                                                                  "        MaxAge: 600")
+    cors = cors.replace("Globals:\n", "Globals:\n  Api:\n    Cors: \"'*'\"\n")
+    cors = cors.replace("Resources:\n", """Resources:
+  RestFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: hello_world/
+      Handler: app.lambda_handler
+      Runtime: python3.12
+      Events:
+        Get: {Type: Api, Properties: {Path: /rest, Method: get}}
+""")
+    template = write_app(tmp_path, cors, {"hello_world/app.py": HELLO_APP})
+    # When it is read
+    spec = load_any(template)
+    # Then each route carries its API's CORS, REST's quoted values unquoted
+    http = spec.functions["HelloHttpFunction"].events[0].http
+    rest = spec.functions["RestFunction"].events[0].http
+    assert http is not None and http.cors is not None
+    assert (http.cors.allow_origins, http.cors.allow_methods, http.cors.max_age) == (
+        ["https://app.example.com"], ["GET"], 600)
+    assert rest is not None and rest.cors is not None and rest.cors.allow_origins == ["*"]
+
+
 def test_an_unsupported_resource_type_is_named(tmp_path: Path) -> None:
     template = write_app(tmp_path, STREAM_APP + "  Queue:\n    Type: AWS::SQS::Queue\n",
                          {"src/app.py": ""})

@@ -41,6 +41,11 @@ def test_sam_hello_world_answers_through_the_stage(ripple: Ripple, tmp_path: Pat
         answer = httpx.get(ripple.stage_url + route, timeout=30)
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"message": "hello world"}
+    # And the HTTP API's CorsConfiguration answers a browser's preflight
+    preflight = httpx.options(ripple.stage_url + "/hello-http", timeout=30, headers={
+        "Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"})
+    assert preflight.status_code == 204, preflight.text
+    assert preflight.headers["access-control-allow-origin"] == "https://app.example.com"
     # And the function is there under its logical id, with the template's settings
     function = ripple.api("GET", "/_ripple/api/functions/HelloWorldFunction")
     assert (function["handler"], function["runtime"], function["timeout"]) == (

@@ -16,7 +16,7 @@ from orchestrator.errors import SpecError
 from orchestrator.settings import ACCOUNT_ID, get_settings
 from orchestrator.spec.load import validate_spec
 from orchestrator.spec.models import Spec
-from orchestrator.spec.sam.apis import IMPLICIT, api_cors
+from orchestrator.spec.sam.apis import IMPLICIT, api_auth, api_cors
 from orchestrator.spec.sam.functions import FIELDS, IGNORED, translate_function, with_globals
 from orchestrator.spec.sam.intrinsics import Names, pseudo_parameters, resolve
 from orchestrator.spec.sam.resources import bucket_name, table, table_name
@@ -63,9 +63,9 @@ def load_template(path: Path) -> Spec:
     paths: dict[str, str] = {}
     defaults = _globals(file, template.get("Globals") or {})
     for api, logical in IMPLICIT.items():  # the APIs SAM makes for events without an ApiId
-        names.cors[logical] = api_cors(file, f"Globals.{api}", api,
-                                       resolve(template.get("Globals", {}).get(api) or {},
-                                               names, f"Globals.{api}"))
+        given = resolve(template.get("Globals", {}).get(api) or {}, names, f"Globals.{api}")
+        names.cors[logical] = api_cors(file, f"Globals.{api}", api, given)
+        names.auth[logical] = api_auth(file, f"Globals.{api}", api, given)
     for logical, resource in resources.items():
         kind, at = resource.get("Type"), f"Resources.{logical}"
         if "Condition" in resource:
@@ -138,9 +138,13 @@ def _names(file: str, path: Path, parameters: dict[str, Any],
             names.attributes[(logical, "StreamArn")] = f"{arn}/stream/ripple"
         else:
             names.refs[logical] = logical
-            if kind in APIS:
-                api = kind.rsplit(":", 1)[1]
-                names.cors[logical] = api_cors(file, at, api, resolve(properties, names, at))
+    for logical, resource in resources.items():  # once every Ref and ARN is known
+        kind, at = resource.get("Type"), f"Resources.{logical}.Properties"
+        if kind in APIS:
+            api, properties = kind.rsplit(":", 1)[1], resolve(resource.get("Properties") or {},
+                                                             names, at)
+            names.cors[logical] = api_cors(file, at, api, properties)
+            names.auth[logical] = api_auth(file, at, api, properties)
     return names
 
 

@@ -170,7 +170,7 @@ def _stream(properties: dict[str, Any], names: Names, at: str) -> dict[str, Any]
 
 def _http(kind: str, properties: dict[str, Any], names: Names, at: str) -> dict[str, Any]:
     _only(properties, {"Path", "Method", "ApiId", "RestApiId", "PayloadFormatVersion",
-                       "TimeoutInMillis"}, names, at)
+                       "TimeoutInMillis", "Auth"}, names, at)
     api = properties.get("ApiId" if kind == "HttpApi" else "RestApiId",
                          "ServerlessHttpApi" if kind == "HttpApi" else "ServerlessRestApi")
     default = "2.0" if kind == "HttpApi" else "1.0"
@@ -179,4 +179,26 @@ def _http(kind: str, properties: dict[str, Any], names: Names, at: str) -> dict[
     if "Path" not in properties and kind == "HttpApi":  # SAM's $default route: everything
         route.update(method="ANY", path="/{proxy+}")
     cors = names.cors.get(str(api))
-    return {**route, "cors": cors} if cors else route
+    if cors:
+        route["cors"] = cors
+    authorizer = _route_authorizer(properties.get("Auth") or {}, str(api), names, f"{at}.Auth")
+    if authorizer:
+        route["auth"] = {"authorizer": authorizer}
+    return route
+
+
+def _route_authorizer(auth: dict[str, Any], api: str, names: Names,
+                      at: str) -> dict[str, Any] | None:
+    """The event's `Auth.Authorizer` (NONE for none), else its API's default authorizer."""
+    _only(auth, {"Authorizer", "AuthorizationScopes"}, names, at)
+    default, authorizers = names.auth.get(api, (None, {}))
+    name = auth.get("Authorizer", default)
+    if name is None or name == "NONE":
+        return None
+    if name not in authorizers:
+        raise SpecError(names.file, f"{at}.Authorizer", f"{name!r} is not an authorizer of "
+                        f"its API {api}")
+    authorizer = dict(authorizers[name])
+    if "AuthorizationScopes" in auth:
+        authorizer["scopes"] = auth["AuthorizationScopes"]
+    return authorizer

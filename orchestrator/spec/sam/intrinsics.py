@@ -22,6 +22,8 @@ class Names:
     refs: dict[str, str] = field(default_factory=dict)  # logical id or parameter -> value
     attributes: dict[tuple[str, str], str] = field(default_factory=dict)  # (id, attr) -> value
     cors: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # API id -> its CORS
+    # API id -> its default authorizer's name and its authorizers (the spec's `authorizer`)
+    auth: dict[str, tuple[str | None, dict[str, dict[str, Any]]]] = field(default_factory=dict)
 
     def ref(self, name: str, where: str) -> str:
         if name not in self.refs:

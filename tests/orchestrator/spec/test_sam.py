@@ -151,15 +151,72 @@ def test_an_unsupported_global_is_named_where_it_is(tmp_path: Path) -> None:
         load_any(template)
 
 
-def test_an_api_s_auth_and_cors_are_not_dropped_quietly(tmp_path: Path) -> None:
-    # Given an HTTP API with an authorizer, which ripple's SAM reading does not carry over
-    secured = HELLO_HTTP_API_TEMPLATE.replace(
-        "StageName: $default", "StageName: $default\n      Auth: {DefaultAuthorizer: Jwt}")
-    template = write_app(tmp_path, secured, {"hello_world/app.py": HELLO_APP})
+def test_an_api_s_usage_plan_is_not_dropped_quietly(tmp_path: Path) -> None:
+    # Given an API with a usage plan, whose keys AWS would make
+    planned = HELLO_HTTP_API_TEMPLATE.replace(
+        "StageName: $default", "StageName: $default\n      Auth: {UsagePlan: {CreateUsagePlan: "
+                               "PER_API}}")
+    template = write_app(tmp_path, planned, {"hello_world/app.py": HELLO_APP})
     # When it is read, Then the error names the API's property instead of serving it open
-    with pytest.raises(SpecError, match=r"Resources\.HelloApi\.Properties\.Auth: Auth: not "
-                                        r"supported by ripple's stage"):
+    with pytest.raises(SpecError, match=r"Resources\.HelloApi\.Properties\.Auth\.UsagePlan: "
+                                        r"UsagePlan: not supported"):
         load_any(template)
+
+
+AUTHORIZED = """\
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Gate
+        Authorizers:
+          Gate:
+            FunctionArn: !GetAtt GateFunction.Arn
+            EnableSimpleResponses: true
+            Identity: {Headers: [Authorization]}
+          Tokens:
+            JwtConfiguration: {issuer: "https://issuer.example.com", audience: [app]}
+            IdentitySource: $request.header.Authorization
+  GateFunction:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: src/, Handler: gate.handler, Runtime: python3.12}
+  Guarded:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        ByDefault: {Type: HttpApi, Properties: {ApiId: !Ref Api, Path: /guarded, Method: GET}}
+        ByJwt:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref Api
+            Path: /jwt
+            Method: GET
+            Auth: {Authorizer: Tokens, AuthorizationScopes: [read]}
+        Open:
+          Type: HttpApi
+          Properties: {ApiId: !Ref Api, Path: /open, Method: GET, Auth: {Authorizer: NONE}}
+"""
+
+
+def test_an_api_s_authorizers_go_onto_its_routes(tmp_path: Path) -> None:
+    # Given an HTTP API with a default Lambda authorizer and a JWT one
+    template = write_app(tmp_path, AUTHORIZED, {"src/app.py": "", "src/gate.py": ""})
+    # When it is read
+    events = load_any(template).functions["Guarded"].events
+    routes = {event.http.path: event.http.auth for event in events if event.http}
+    # Then the default guards a route without Auth, an event names its own, NONE opens one
+    guarded, jwt = routes["/guarded"], routes["/jwt"]
+    assert guarded is not None and guarded.authorizer is not None
+    assert (guarded.authorizer.function, guarded.authorizer.simple_responses,
+            guarded.authorizer.identity.headers) == ("GateFunction", True, ["Authorization"])
+    assert jwt is not None and jwt.authorizer is not None and jwt.authorizer.jwt is not None
+    assert (jwt.authorizer.jwt.issuer, jwt.authorizer.jwt.audience, jwt.authorizer.scopes) == (
+        "https://issuer.example.com", ["app"], ["read"])
+    assert routes["/open"] is None
 
 
 def test_an_api_s_cors_goes_onto_its_routes(tmp_path: Path) -> None:

@@ -72,3 +72,53 @@ def test_an_s3_upload_is_recorded_in_the_table(ripple: Ripple, tmp_path: Path) -
     # And `ripple deploy --json` of the same template changes nothing
     again = ripple.cli("deploy", str(template), "--json")
     assert [result["changed"] for result in json.loads(again.stdout)] == [False]
+
+
+GUARDED = """\
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  GuardedApi:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Gate
+        Authorizers:
+          Gate:
+            FunctionArn: !GetAtt SamGate.Arn
+            AuthorizerPayloadFormatVersion: 2.0
+            EnableSimpleResponses: true
+            Identity: {Headers: [Authorization]}
+  SamGate:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: src/, Handler: gate.handler, Runtime: python3.12}
+  SamGuarded:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.12
+      Events:
+        Get: {Type: HttpApi, Properties: {ApiId: !Ref GuardedApi, Path: /sam-guarded, Method: GET}}
+"""
+GATE = '''\
+def handler(event, context):
+    allowed = event["headers"].get("authorization") == "let-me-in"
+    return {"isAuthorized": allowed, "context": {"user": "ann"}}
+'''
+GUARDED_APP = '''\
+def handler(event, context):
+    return {"user": event["requestContext"]["authorizer"]["lambda"]["user"]}
+'''
+
+
+def test_an_http_api_authorizer_guards_its_routes(ripple: Ripple, tmp_path: Path) -> None:
+    # Given an HTTP API whose default Lambda authorizer lets in one token
+    template = write_app(tmp_path, GUARDED, {"src/gate.py": GATE, "src/app.py": GUARDED_APP})
+    deployed = ripple.cli("deploy", str(template))
+    assert deployed.returncode == 0, deployed.stderr
+    url = ripple.stage_url + "/sam-guarded"
+    # When the route is called with the token, Then the handler sees the authorizer's context
+    allowed = httpx.get(url, headers={"Authorization": "let-me-in"}, timeout=30)
+    assert (allowed.status_code, allowed.json()) == (200, {"user": "ann"})
+    # And with another token the stage answers 403 without running the handler
+    assert httpx.get(url, headers={"Authorization": "nope"}, timeout=30).status_code == 403

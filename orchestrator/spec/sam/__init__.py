@@ -49,7 +49,7 @@ def load_template(path: Path) -> Spec:
         raise SpecError(file, "", "no such file: pass the path of your template.yaml")
     template, matches = decode(file)
     if matches or template is None:
-        reasons = "; ".join(str(getattr(match, "message", match)) for match in matches)
+        reasons = "; ".join(_located(match) for match in matches)
         raise SpecError(file, "", f"cannot be read as a template: {reasons or 'empty'}")
     unknown = sorted(set(template) - SECTIONS)
     if unknown:
@@ -90,6 +90,13 @@ def load_template(path: Path) -> Spec:
         return validate_spec(file, raw, path.resolve().parent)
     except SpecError as error:
         raise SpecError(file, _template_path(error.field, paths), error.reason) from None
+
+
+def _located(match: Any) -> str:
+    """A cfn-lint parse problem with its line (its duplicate-key message has one already)."""
+    message = str(getattr(match, "message", match))
+    line = getattr(match, "linenumber", None)
+    return message if line is None or "line" in message else f"{message} at line {line}"
 
 
 def _globals(file: str, sections: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ async def invoke(name: str, request: Request) -> Response:
         invocation_type=headers.get("x-amz-invocation-type", "RequestResponse"),
         tail_log=headers.get("x-amz-log-type", "None") == "Tail",
         client_context=headers.get("x-amz-client-context", ""),
+        qualifier=request.query_params.get("Qualifier"),
     )
     answer = {"x-amzn-RequestId": result.request_id, "X-Amz-Executed-Version": "$LATEST"}
     if result.function_error:

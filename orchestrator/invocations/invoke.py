@@ -57,6 +57,17 @@ def function_name(name_or_arn: str) -> str:
     return name_or_arn.split(":")[0]
 
 
+def function_qualifier(name_or_arn: str, qualifier: str | None = None) -> str:
+    """The version or alias asked for: the Qualifier parameter, else the one in the name or
+    ARN (`hello:live`), else `$LATEST`."""
+    if qualifier:
+        return qualifier
+    parts = name_or_arn.split(":")
+    if name_or_arn.startswith("arn:"):
+        return parts[7] if len(parts) > 7 else "$LATEST"
+    return parts[1] if len(parts) > 1 else "$LATEST"
+
+
 class SyncInvoker:
     """Lambda's synchronous invoke: admission, dispatch, and the wait for the reply."""
 
@@ -136,12 +147,17 @@ class InvokeService:
         tail_log: bool = False,
         client_context: str = "",
         trigger: str = "invoke",
+        qualifier: str | None = None,
     ) -> InvokeResult:
         kind = _invocation_type(invocation_type)
         function = self.functions.get(function_name(name))
-        if function is None:
+        wanted = function_qualifier(name, qualifier)
+        if function is None or wanted != "$LATEST":
+            # Only $LATEST exists until versions and aliases are published: any other
+            # qualifier is not found, as on Lambda, rather than silently running $LATEST.
+            suffix = "" if wanted == "$LATEST" else f":{wanted}"
             raise ResourceNotFound(f"Function not found: arn:aws:lambda:us-east-1:000000000000:"
-                                   f"function:{function_name(name)}")
+                                   f"function:{function_name(name)}{suffix}")
         limit = ASYNC_PAYLOAD_LIMIT if kind is InvocationType.ASYNC else SYNC_PAYLOAD_LIMIT
         if len(payload) > limit:
             raise RequestTooLarge(f"Request must be smaller than {limit} bytes for the "

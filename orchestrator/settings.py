@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     env_idle_seconds: float = 300.0
     max_environments: int = 64
     worker_concurrency: int = 4
+    # Workers send Celery task events (`celery worker -E`), so Flower shows tasks.
+    task_events: bool = False
     # Fork environments from a pre-imported template process (false: `python -m awslambdaric`).
     env_template: bool = True
 

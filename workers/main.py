@@ -29,4 +29,5 @@ def run_worker(settings: Settings, concurrency: int | None = None,
         "-Q", f"{keys.QUEUE_SYNC},{keys.QUEUE_ASYNC},{keys.worker_queue(tasks.WORKER_ID)}",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
         "-n", f"ripple-{tasks.WORKER_ID}@%h",
+        *(["-E"] if settings.task_events else []),
     ])

@@ -163,6 +163,8 @@ def status(
     out.print(f"workers: {len(answer['workers'])}  functions: {answer['functions']}  "
               f"queued: {answer['queued']}  delayed: {answer['delayed']}  "
               f"dead letters: {answer['dead_letters']}")
+    if answer.get("redis_url"):  # password masked: for Flower, or a second machine's worker
+        out.print(f"redis: {answer['redis_url']}", highlight=False)
     print_scaling(Endpoint().json("GET", "/_ripple/api/scaling", params={"limit": 1}))
     if "apigateway" in answer:
         print_stage(answer["apigateway"])

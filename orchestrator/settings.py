@@ -22,6 +22,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("REDIS_URL", "RIPPLE_REDIS_URL")
     )
     data_dir: Path = Path(".ripple")
+    # The embedded Redis's port (0: a free one, kept across its restarts within a run).
+    redis_port: int = Field(default=0, ge=0, le=65535)
     host: str = "127.0.0.1"
     port: int = 4566
     api_port: int = 3000

@@ -40,6 +40,8 @@ def up(
     host: Annotated[str | None, typer.Option(help="address to bind (default 127.0.0.1)")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="where Redis, code and traces live")] = None,
     concurrency: Annotated[int | None, typer.Option(help="invocations at once per worker")] = None,
+    redis_port: Annotated[int | None, typer.Option(
+        help="the embedded Redis's port (default: a free one)")] = None,
 ) -> None:
     """Start Redis (embedded unless REDIS_URL is set), the endpoint and workers; Ctrl-C stops."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -52,7 +54,8 @@ def up(
         err.print("[red]error:[/] --watch needs --spec or --template: what to redeploy")
         raise typer.Exit(2)
     settings = get_settings().with_overrides(port=port, api_port=api_port, host=host,
-                                             data_dir=data_dir, worker_concurrency=concurrency)
+                                             data_dir=data_dir, worker_concurrency=concurrency,
+                                             redis_port=redis_port)
     try:
         stack = Stack(settings, worker_bounds(workers))
     except RippleError as error:

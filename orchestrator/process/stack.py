@@ -100,7 +100,7 @@ class Stack:
         data_dir.mkdir(parents=True, exist_ok=True)
         write_pid(data_dir)  # how `ripple chaos` finds this stack
         if not self.redis_url:
-            self.redis = EmbeddedRedis(data_dir)
+            self.redis = EmbeddedRedis(data_dir, self.settings.redis_port)
             self.redis_url = self.redis.start()
         env = {
             **os.environ,

@@ -153,6 +153,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
     ledger: Annotated[bool, typer.Option(
         "--ledger", help="the delivery ledger: what became of every async event")] = False,
+    show_secrets: Annotated[bool, typer.Option(
+        "--show-secrets", help="print the Redis URL with its password")] = False,
 ) -> None:
     """Workers, queues and dead letters of the running ripple (or, with --ledger, whether
     every accepted async event is accounted for; exit 1 if one is lost)."""
@@ -167,10 +169,19 @@ def status(
               f"queued: {answer['queued']}  delayed: {answer['delayed']}  "
               f"dead letters: {answer['dead_letters']}")
     if answer.get("redis_url"):  # password masked: for Flower, or a second machine's worker
-        out.print(f"redis: {answer['redis_url']}", highlight=False)
+        out.print(f"redis: {redis_url(answer['redis_url'], show_secrets)}", highlight=False)
     print_scaling(Endpoint().json("GET", "/_ripple/api/scaling", params={"limit": 1}))
     if "apigateway" in answer:
         print_stage(answer["apigateway"])
+
+
+def redis_url(masked: str, show_secrets: bool) -> str:
+    """The endpoint's (masked) Redis URL; with `show_secrets`, with the embedded Redis's
+    password from this machine's data directory (`ripple up` keeps it there, 0600)."""
+    password = get_settings().data_dir / "redis" / "password"
+    if show_secrets and "****" in masked and password.exists():
+        return masked.replace("****", password.read_text().strip(), 1)
+    return masked
 
 
 def print_scaling(scaling: dict[str, Any]) -> None:

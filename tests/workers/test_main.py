@@ -4,6 +4,8 @@ with its password masked."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ import yaml
 from botocore.config import Config
 
 from orchestrator.settings import Settings
-from tests.conftest import free_port, start_ripple, stop_ripple
+from tests.conftest import clean_environment, free_port, start_ripple, stop_ripple
 from workers.celery_app import configure
 
 
@@ -60,5 +62,11 @@ def test_a_worker_started_with_task_events_sends_them_on_the_same_redis(tmp_path
         printed = stack.cli("status").stdout
         assert f"127.0.0.1:{redis_port}" in printed
         assert password not in printed
+        # And with --show-secrets (from the stack's data directory) the URL works as printed
+        shown = subprocess.run(
+            [sys.executable, "-m", "orchestrator.cli", "status", "--show-secrets"],
+            env=clean_environment(RIPPLE_ENDPOINT=stack.url, RIPPLE_DATA_DIR=str(tmp_path)),
+            capture_output=True, text=True, timeout=60)
+        assert f"redis: {redis_url}" in shown.stdout, shown.stdout + shown.stderr
     finally:
         stop_ripple(stack)

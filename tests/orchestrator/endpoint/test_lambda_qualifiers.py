@@ -40,3 +40,29 @@ def test_unknown_qualifier_is_not_found(deploy: Deploy, lambda_client: Any, how:
     error = raised.value.response["Error"]
     assert error["Code"] == "ResourceNotFoundException"
     assert error["Message"] == f"Function not found: {arn}:live"
+
+
+def test_get_function_configuration_is_active(deploy: Deploy, lambda_client: Any) -> None:
+    # Given a deployed function
+    name = deploy(HANDLER)
+    # When its configuration is read and the AWS CLI's waiters ask about it
+    lambda_client.get_waiter("function_active").wait(FunctionName=name)
+    lambda_client.get_waiter("function_updated").wait(FunctionName=name)
+    configuration = lambda_client.get_function_configuration(FunctionName=name)
+    function = lambda_client.get_function(FunctionName=name)
+    listed = lambda_client.list_functions()["Functions"]
+    # Then it is Active, in Lambda's shape, and listed
+    assert configuration["State"] == "Active"
+    assert configuration["LastUpdateStatus"] == "Successful"
+    assert configuration["Handler"] == "app.handler"
+    assert function["Configuration"]["FunctionName"] == name
+    assert name in [each["FunctionName"] for each in listed]
+
+
+def test_get_unknown_function_is_not_found(lambda_client: Any) -> None:
+    # Given no function called "missing"
+    # When GetFunction asks for it
+    with pytest.raises(ClientError) as raised:
+        lambda_client.get_function(FunctionName="missing")
+    # Then it is ResourceNotFoundException
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"

@@ -103,10 +103,14 @@ def compare(store: SpanStore, index: LineageIndex, a: str, b: str) -> dict[str, 
     if not first.order or not second.order:
         return None
     paths_a, paths_b = paths(first), paths(second)
+    same_end = _pair_by_end(paths_a, paths_b)
+    paired = set(same_end.values())
     rows = []
-    for path in [*paths_a, *(path for path in paths_b if path not in paths_a)]:
+    for path in [*paths_a, *(path for path in paths_b if path not in paths_a
+                             and path not in paired)]:
+        other = same_end.get(path, path)
         stats_a = stats(paths_a[path]) if path in paths_a else None
-        stats_b = stats(paths_b[path]) if path in paths_b else None
+        stats_b = stats(paths_b[other]) if other in paths_b else None
         delta = (round(stats_b["p50_ms"] - stats_a["p50_ms"], 3)
                  if stats_a is not None and stats_b is not None else None)
         rows.append({"path": list(path), "a": stats_a, "b": stats_b,
@@ -115,3 +119,21 @@ def compare(store: SpanStore, index: LineageIndex, a: str, b: str) -> dict[str, 
     roots_b = {path for path in paths_b if len(path) == 1}
     return {"a": a, "b": b, "same_chain": bool(roots_a & roots_b), "paths": rows,
             "summary": {name: sum(row["change"] == name for row in rows) for name in CHANGES}}
+
+
+def _pair_by_end(paths_a: dict[Path, list[Span]], paths_b: dict[Path, list[Span]]
+                 ) -> dict[Path, Path]:
+    """A's unmatched paths to B's that end in the same hop, when each run has exactly one such:
+    the same operation, reached through a hop one run did not record (a span its process
+    dropped under load, say), is one row, not one missing and one added."""
+    def unmatched_by_end(mine: dict[Path, list[Span]], theirs: dict[Path, list[Span]]
+                         ) -> dict[str, list[Path]]:
+        ends: dict[str, list[Path]] = {}
+        for path in mine:
+            if path not in theirs:
+                ends.setdefault(path[-1], []).append(path)
+        return ends
+
+    ends_a, ends_b = unmatched_by_end(paths_a, paths_b), unmatched_by_end(paths_b, paths_a)
+    return {found[0]: ends_b[end][0] for end, found in ends_a.items()
+            if len(found) == 1 and len(ends_b.get(end, ())) == 1}

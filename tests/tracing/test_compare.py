@@ -51,6 +51,22 @@ def test_a_second_run_that_fans_out_more_shows_fanout(
     assert row(answer, "A")["change"] == "same"
 
 
+def test_a_hop_one_run_did_not_record_still_pairs_the_same_operation(
+        store: SpanStore, index: LineageIndex) -> None:
+    # Given two runs of one chain, the first missing the CLIENT span of its put_item (dropped)
+    first, second = run(1, 1), run(2, 3)
+    dropped = next(span for span in first.spans
+                   if span.name == "DynamoDB.PutItem" and span.kind.name == "CLIENT")
+    store.add([span for span in first.spans if span is not dropped] + second.spans)
+    # When they are compared
+    answer = compare(store, index, first.trace_id, second.trace_id)
+    # Then the table's put_item is still one row, a fan-out from 1 to 3
+    assert answer is not None
+    writes = [row for row in answer["paths"] if row["path"][-1] == "orders DynamoDB.PutItem"]
+    assert len(writes) == 1 and writes[0]["change"] == "fanout", writes
+    assert (writes[0]["a"]["count"], writes[0]["b"]["count"]) == (1, 3)
+
+
 def test_slower_errors_added_and_missing(store: SpanStore, index: LineageIndex) -> None:
     # Given a run, and one whose write is 10x slower, one whose write fails
     base, slow, failing = run(1, 1), run(2, 1, write_ms=30.0), run(3, 1, fail=True)

@@ -34,6 +34,16 @@ def handler(event, context):
 """
 
 
+def _calls_into(graph: dict[str, Any], function: str, source: str | None = None) -> int:
+    """Requests on the edges into `function`'s Lambda service node (from `source` only)."""
+    services = graph["Services"]
+    target = next((s["ReferenceId"] for s in services
+                   if s["Name"] == function and s["Type"] == "AWS::Lambda"), None)
+    return sum(edge["SummaryStatistics"]["TotalCount"] for service in services
+               if source in (None, service["Name"]) for edge in service["Edges"]
+               if edge["ReferenceId"] == target)
+
+
 def test_a_chain_is_one_trace_and_the_map_shows_every_node(
         ripple: Ripple, deploy: Deploy) -> None:
     # Given S3 put → A → 10 × B (through boto3) → each B writes a table → its stream → C
@@ -55,22 +65,22 @@ def test_a_chain_is_one_trace_and_the_map_shows_every_node(
     wait_for(lambda: ripple.counters(b)["invocations"] >= 10, timeout=60)
     wait_for(lambda: ripple.counters(c)["invocations"] >= 1, timeout=60)
 
-    # Then the map has A, B, the table and C, and the edge into B counts 3 with a fault on B
+    # Then the map has A, B, the table and C, and the edges into B count its 10 calls, a fault on B
     def graph() -> dict[str, Any] | None:
         found = ripple.api("GET", "/_ripple/api/servicemap", params={"since": "5m"})
         names = {service["Name"] for service in found["Services"]}
         b_calls = sum(s["SummaryStatistics"]["TotalCount"] for s in found["Services"]
                       if s["Name"] == b and s["Type"] == "AWS::Lambda::Function")
-        # spans arrive in batches from each process: wait for all ten B's
-        return found if {"client", bucket, a, b, table, c} <= names and b_calls == 10 else None
+        # spans arrive in batches from each process: wait for all ten B's, and for A's ten
+        # calls (until A's own spans arrive, each attempt at a call counts from "client")
+        return found if ({"client", bucket, a, b, table, c} <= names and b_calls == 10
+                         and _calls_into(found, b, source=a) == 10) else None
 
     services = {(s["Name"], s["Type"]): s for s in wait_for(graph, timeout=60)["Services"]}
     assert (b, "AWS::Lambda::Function") in services and (table, "AWS::DynamoDB::Table") in services
     function_b = services[(b, "AWS::Lambda::Function")]
     assert function_b["SummaryStatistics"]["FaultStatistics"]["TotalCount"] >= 1
-    into_b = [edge for service in services.values() for edge in service["Edges"]
-              if edge["ReferenceId"] == services[(b, "AWS::Lambda")]["ReferenceId"]]
-    assert sum(edge["SummaryStatistics"]["TotalCount"] for edge in into_b) == 10
+    assert _calls_into({"Services": list(services.values())}, b) == 10
     assert (bucket, "AWS::S3::Bucket") in services and ("client", "client") in services
     # And A's trace holds every B, as X-Ray segment documents that pass X-Ray's schema
     summaries = ripple.api("GET", "/_ripple/api/traces",

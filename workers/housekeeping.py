@@ -13,6 +13,7 @@ from redis import Redis
 from orchestrator import keys
 from orchestrator.invocations.dispatch import Dispatcher
 from orchestrator.invocations.ledger import Ledger
+from workers.drain import taken_tags
 from workers.environments.pool import EnvironmentPool
 from workers.redelivery import DEAD_AFTER_SECONDS, Redelivery, beat, held_tags
 
@@ -45,7 +46,7 @@ class Housekeeping(threading.Thread):
             try:
                 now = time.monotonic()
                 if now >= next_beat:
-                    beat(self.redis, self.worker_id, held_tags())
+                    beat(self.redis, self.worker_id, held_tags() + taken_tags())
                     next_beat = now + HEARTBEAT_SECONDS
                 if now >= next_reap:
                     self.pool.reap()

@@ -13,7 +13,7 @@ ran, and the task gives the message back (it runs again once Redis is back).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis import Redis, RedisError
@@ -38,7 +38,10 @@ class Invoker:
         self.pool = pool
         self.middleware = list(middleware)
 
-    def handle(self, message: dict[str, Any]) -> InvocationContext:
+    def handle(self, message: dict[str, Any],
+               finish: Callable[[InvocationContext], None] | None = None) -> InvocationContext:
+        """Run one invocation message; `finish` may add to its round trip after every hook
+        (its results are in `ctx.results`)."""
         request = InvocationRequest.model_validate(message)
         ctx = InvocationContext(request, self.redis.pipeline(transaction=False))
         ctx.skipped = self._before(ctx)
@@ -53,8 +56,10 @@ class Invoker:
                 log.warning("after_invoke of %s could not write (%s)", type(hook).__name__, error)
             except Exception:  # one hook's failure must not lose the others' writes
                 log.exception("after_invoke of %s failed", type(hook).__name__)
+        if finish is not None:
+            finish(ctx)
         try:
-            ctx.pipe.execute()
+            ctx.results = ctx.pipe.execute()
         except RedisError as error:
             lost = error
         if lost is not None:

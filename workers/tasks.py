@@ -11,6 +11,7 @@ from celery.exceptions import Reject
 from celery.signals import worker_ready, worker_shutdown
 from redis import Redis
 
+from orchestrator import keys
 from orchestrator.functions.registry import Registry
 from orchestrator.invocations.concurrency import ConcurrencyLimiter
 from orchestrator.invocations.dead_letters import DeadLetters
@@ -21,6 +22,7 @@ from orchestrator.settings import get_settings
 from tracing.recorder import SpanRecorder
 from tracing.setup import configure_tracing
 from workers.celery_app import app
+from workers.drain import Drain, celery_tag
 from workers.environments.code_cache import CodeCache
 from workers.environments.pool import EnvironmentPool
 from workers.housekeeping import Housekeeping
@@ -61,6 +63,8 @@ class WorkerRuntime:
             ConcurrencyLimit(limiter),
             WarmAffinity(WORKER_ID),
         ])
+        self.drain = Drain(self.redis, self.invoker, [keys.worker_queue(WORKER_ID),
+                                                      keys.QUEUE_SYNC, keys.QUEUE_ASYNC])
         self.housekeeping = Housekeeping(WORKER_ID, self.redis, self.dispatcher, self.pool,
                                          SLOTS)
         self.housekeeping.start()
@@ -89,10 +93,10 @@ def runtime() -> WorkerRuntime:
         return _runtime
 
 
-@app.task(name=INVOKE_TASK)  # type: ignore[untyped-decorator]
-def invoke(message: dict[str, Any]) -> None:
-    try:
-        runtime().invoker.handle(message)
+@app.task(name=INVOKE_TASK, bind=True)  # type: ignore[untyped-decorator]
+def invoke(task: Any, message: dict[str, Any]) -> None:
+    try:  # this message, then (while handlers are fast) the queues' next ones
+        runtime().drain.run(message, celery_tag(task.request.id))
     except Undelivered as error:  # not acknowledged: the message is given back to run again
         raise Reject(str(error), requeue=True) from error
 

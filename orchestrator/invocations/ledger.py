@@ -44,13 +44,14 @@ end
 class Ledger:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
-        self._settle = redis.register_script(_SETTLE)
 
     def settle(self, pipe: Pipeline | Redis, function: str, request_id: str,
                outcome: str) -> None:
-        """Record an accepted event's outcome (one of OUTCOMES), in `pipe`."""
-        self._settle(keys=[keys.ledger(function), keys.in_flight(function)],
-                     args=[request_id, outcome], client=pipe)
+        """Record an accepted event's outcome (one of OUTCOMES), in `pipe`. EVAL, not a
+        registered script: redis-py checks a pipeline's scripts with SCRIPT EXISTS first, a
+        second round trip per invocation."""
+        pipe.eval(_SETTLE, 2, keys.ledger(function), keys.in_flight(function), request_id,
+                  outcome)
 
     def report(self) -> dict[str, dict[str, Any]]:
         """Per function: the counts, whether they reconcile, and the events lost."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from redis.client import Pipeline
 
@@ -44,6 +45,7 @@ class InvocationContext:
     skipped: InvocationSkipped | None = None
     lease_id: str | None = None
     extras: dict[str, object] = field(default_factory=dict)
+    results: list[Any] = field(default_factory=list)  # what the round trip answered
 
 
 class Middleware:

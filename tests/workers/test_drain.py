@@ -1,0 +1,119 @@
+"""The drain: after Celery's message, a worker takes the queues' next messages itself while
+handlers are fast, each event still on its own (record, ledger, ack), and a crash in the middle
+leaves only the unfinished event to run again."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from redis import Redis
+
+from orchestrator import keys
+from orchestrator.functions.config import FunctionConfig
+from orchestrator.invocations.ledger import Ledger
+from tests.workers.conftest import WORKER_ID, Chain, async_event
+from workers import drain
+from workers.drain import UNACKED, UNACKED_INDEX, Drain, _task_args
+from workers.middleware import InvocationContext, Middleware
+from workers.redelivery import GRACE_SECONDS, Redelivery
+
+QUEUES = [keys.worker_queue(WORKER_ID), keys.QUEUE_SYNC, keys.QUEUE_ASYNC]
+SLOW = "import time\n\ndef handler(event, context):\n    time.sleep(0.05)\n    return 1\n"
+
+
+class Crash(BaseException):
+    """The worker process dying: nothing in ripple catches it."""
+
+
+class CrashAt(Middleware):
+    """Dies before the handler of the event numbered `n`."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def before_invoke(self, ctx: InvocationContext) -> None:
+        if json.loads(ctx.request.payload).get("n") == self.n:
+            raise Crash
+
+
+def queue(chain: Chain, function: FunctionConfig, count: int) -> list[str]:
+    requests = [async_event(function, {"n": n}) for n in range(count)]
+    for request in requests:
+        chain.dispatcher.send(request)
+    return [request.request_id for request in requests]
+
+
+def delivered_by_celery(redis: Redis) -> tuple[dict[str, object], str]:
+    """The first queued message, taken and recorded as unacknowledged, as kombu delivers it."""
+    pipe = redis.pipeline(transaction=False)
+    pipe.eval(drain._TAKE, 2 + len(QUEUES), UNACKED, UNACKED_INDEX, *QUEUES, time.time())
+    (raw,) = pipe.execute()
+    assert isinstance(raw, bytes)
+    return _task_args(raw), drain._tag(raw)
+
+
+def recorded(redis: Redis) -> list[str]:
+    entries = redis.xrange(keys.INVOCATIONS)  # type: ignore[union-attr]
+    return [json.loads(fields[b"record"])["request_id"] for _, fields in entries]
+
+
+def queued(redis: Redis) -> int:
+    return sum(int(redis.llen(name)) for name in QUEUES)  # type: ignore[arg-type]
+
+
+def test_a_deep_queue_runs_in_one_delivery_each_event_on_its_own(chain: Chain) -> None:
+    # Given 50 async events for a fast function, queued behind one worker
+    function = chain.deploy()
+    ids = queue(chain, function, 50)
+    # When Celery delivers the first and the drain runs it
+    message, tag = delivered_by_celery(chain.redis)
+    taken = Drain(chain.redis, chain.invoker, QUEUES).run(message, tag)
+    # Then it took the other 49 itself, and each ran once with its own record
+    assert taken == 49
+    assert sorted(recorded(chain.redis)) == sorted(ids)
+    # And each was settled in the ledger and acknowledged: nothing queued, nothing unacked
+    ledger = Ledger(chain.redis).report()[function.name]
+    assert (ledger["accepted"], ledger["succeeded"], ledger["duplicates"]) == (50, 50, 0)
+    assert ledger["in_flight"] == 0 and ledger["reconciles"]
+    assert queued(chain.redis) == 0
+    assert chain.redis.hlen(UNACKED) == 0 and chain.redis.zcard(UNACKED_INDEX) == 0
+    assert drain.taken_tags() == []
+
+
+def test_a_slow_handler_runs_one_message_per_delivery(chain: Chain) -> None:
+    # Given three events for a handler slower than the drain's bound
+    function = chain.deploy(SLOW)
+    queue(chain, function, 3)
+    # When Celery delivers the first
+    message, tag = delivered_by_celery(chain.redis)
+    taken = Drain(chain.redis, chain.invoker, QUEUES).run(message, tag)
+    # Then the other two stay queued for any worker's free slot
+    assert taken == 0 and queued(chain.redis) == 2
+    assert chain.redis.hlen(UNACKED) == 0
+
+
+def test_a_crash_in_the_middle_runs_again_only_the_unfinished_event(chain: Chain) -> None:
+    # Given 20 queued events, and a worker that dies before the handler of event 6
+    function = chain.deploy()
+    ids = queue(chain, function, 20)
+    message, tag = delivered_by_celery(chain.redis)
+    chain.invoker.middleware.append(CrashAt(6))
+    # When the drain runs until the crash
+    with pytest.raises(Crash):
+        Drain(chain.redis, chain.invoker, QUEUES).run(message, tag)
+    # Then events 0-5 ran and were acknowledged; 6 is the only one unacknowledged; 7-19 queued
+    assert sorted(recorded(chain.redis)) == sorted(ids[:6])
+    unacked = [json.loads(value)[0] for value in chain.redis.hvals(UNACKED)]  # type: ignore[union-attr]
+    assert [envelope["headers"]["id"] for envelope in unacked] == [f"{ids[6]}:1"]
+    assert queued(chain.redis) == 13
+    # And once no live worker holds it, it is given back, and everything runs exactly once
+    chain.invoker.middleware.pop()
+    assert Redelivery(chain.redis).give_back(now=time.time() + GRACE_SECONDS + 1) == 1
+    message, tag = delivered_by_celery(chain.redis)
+    assert json.loads(message["payload"])["n"] == 6  # it went back to the head of its queue
+    assert Drain(chain.redis, chain.invoker, QUEUES).run(message, tag) == 13
+    ledger = Ledger(chain.redis).report()[function.name]
+    assert (ledger["succeeded"], ledger["duplicates"], ledger["in_flight"]) == (20, 0, 0)
+    assert sorted(recorded(chain.redis)) == sorted(ids)

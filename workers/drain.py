@@ -1,0 +1,170 @@
+"""Draining deep queues without paying Celery's per-message cost for every event.
+
+Celery spends about 1 ms of worker CPU on each message: a BRPOP, kombu's unacked bookkeeping
+(a MULTI/EXEC), its request and tracer objects, a hand-off to a pool thread, and the ack (another
+MULTI/EXEC). When a handler was fast and the queues hold more, the task takes the next message
+itself, in the same Redis round trip that writes the current event's outcome and acknowledges
+it, and runs it in the same thread and the same warm environment: one round trip per event.
+
+Every event keeps its own message and its own entry in kombu's unacked hash (written by the Lua
+call that pops it, in kombu's format), so delivery stays at-least-once per event exactly as for
+Celery's own deliveries: the tags a worker holds go out with its heartbeat (`held_tags`), a
+killed worker's are given back by `workers.redelivery`, and a crash runs again only the events
+not yet acknowledged. Each event still goes through every middleware on its own: retried,
+dead-lettered, logged, traced, counted and settled in the ledger.
+
+Taking stops when a handler ran longer than `FAST_MS` (a slow handler gains nothing from it, and
+other workers' slots should share its queue), after `MAX_EVENTS` or `MAX_SECONDS`, when the
+queues are empty, or when the worker is asked to stop (a warm shutdown finishes what it holds).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from redis import Redis
+from redis.client import Pipeline
+
+from workers.invoker import Invoker, Undelivered
+from workers.middleware import InvocationContext
+
+log = logging.getLogger("ripple.worker")
+
+UNACKED = "unacked"  # kombu's Redis transport's names (Channel.unacked_key, unacked_index_key)
+UNACKED_INDEX = "unacked_index"
+FAST_MS = 20.0  # a handler at least this slow is run one message at a time
+MAX_EVENTS = 200  # taken after one Celery message, before going back to Celery's loop
+MAX_SECONDS = 1.0
+# Pop the first message of the first non-empty queue (KEYS[3..]) and record it as delivered and
+# unacknowledged, as kombu's QoS.append does: value [message, exchange, routing key], by tag.
+_TAKE = """
+for i = 3, #KEYS do
+  local raw = redis.call('RPOP', KEYS[i])
+  if raw then
+    local properties = cjson.decode(raw)['properties']
+    local info = properties['delivery_info']
+    local tag = properties['delivery_tag']
+    redis.call('HSET', KEYS[1], tag, '[' .. raw .. ',' .. cjson.encode(info['exchange'] or '')
+               .. ',' .. cjson.encode(info['routing_key']) .. ']')
+    redis.call('ZADD', KEYS[2], ARGV[1], tag)
+    return raw
+  end
+end
+return false
+"""
+
+# Tags of the messages this process took itself and has not acknowledged yet.
+_held: set[str] = set()
+_held_lock = threading.Lock()
+
+
+def taken_tags() -> list[str]:
+    """The delivery tags this process took itself and still holds (for its heartbeat)."""
+    with _held_lock:
+        return list(_held)
+
+
+def _hold(tag: str) -> None:
+    with _held_lock:
+        _held.add(tag)
+
+
+def _release(tag: str) -> None:
+    with _held_lock:
+        _held.discard(tag)
+
+
+def celery_tag(task_id: str) -> str | None:
+    """The delivery tag of the Celery message this process is running as task `task_id`."""
+    from celery.worker import state
+
+    for request in list(state.active_requests):
+        if request.id == task_id and getattr(request, "message", None) is not None:
+            return str(request.message.delivery_tag)
+    return None
+
+
+def _stopping() -> bool:
+    from celery.worker import state
+
+    return bool(state.should_stop or state.should_terminate)
+
+
+def _task_args(raw: bytes) -> dict[str, Any]:
+    """The invocation message inside a task message (protocol 2, base64 JSON body)."""
+    envelope = json.loads(raw)
+    args, _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
+    return dict(args[0])
+
+
+def _tag(raw: bytes) -> str:
+    return str(json.loads(raw)["properties"]["delivery_tag"])
+
+
+class Drain:
+    """Runs a Celery message's invocation, then the queues' next ones while handlers are fast."""
+
+    def __init__(self, redis: Redis, invoker: Invoker, queues: list[str]) -> None:
+        self.redis = redis
+        self.invoker = invoker
+        self.queues = queues  # where to take from, in order (this worker's own queue first)
+
+    def run(self, message: dict[str, Any], tag: str | None) -> int:
+        """Invoke `message` (Celery's delivery, acknowledged here too once its outcome is
+        written, so a crash later does not run it again), then as many taken ones as stay
+        fast; how many were taken. Raises Undelivered when Celery's own message could not be
+        written: Celery gives it back."""
+        deadline = time.monotonic() + MAX_SECONDS
+        taken = 0
+        ctx = self.invoker.handle(message, self._finish(tag, not _stopping()))
+        while (raw := self._next(ctx)) is not None:
+            taken += 1
+            tag = _tag(raw)
+            _hold(tag)
+            more = taken < MAX_EVENTS and time.monotonic() < deadline and not _stopping()
+            try:
+                ctx = self.invoker.handle(_task_args(raw), self._finish(tag, more))
+            except Undelivered:
+                log.warning("a taken invocation's outcome could not be written; it is given "
+                            "back to its queue")
+                return taken
+            except Exception:
+                log.exception("a taken invocation failed in ripple; it is given back")
+                return taken
+            finally:
+                _release(tag)  # acknowledged, or left for the give-back sweep
+        return taken
+
+    def _finish(self, tag: str | None, more: bool) -> Callable[[InvocationContext], None]:
+        """What the invocation's own round trip also carries: its ack, and the next take."""
+        def finish(ctx: InvocationContext) -> None:
+            if tag is not None:
+                ack(ctx.pipe, tag)
+            if more and _fast(ctx):
+                ctx.pipe.eval(_TAKE, 2 + len(self.queues), UNACKED, UNACKED_INDEX,
+                              *self.queues, time.time())
+                ctx.extras["takes"] = True
+        return finish
+
+    @staticmethod
+    def _next(ctx: InvocationContext) -> bytes | None:
+        if not ctx.extras.get("takes") or not ctx.results:
+            return None
+        raw = ctx.results[-1]
+        return raw if isinstance(raw, bytes) else None
+
+
+def ack(pipe: Pipeline, tag: str) -> None:
+    """Acknowledge a delivered message in `pipe`, as kombu's QoS.ack does."""
+    pipe.zrem(UNACKED_INDEX, tag)
+    pipe.hdel(UNACKED, tag)
+
+
+def _fast(ctx: InvocationContext) -> bool:
+    return ctx.outcome is None or ctx.outcome.duration_ms < FAST_MS

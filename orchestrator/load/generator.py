@@ -28,11 +28,11 @@ from multiprocessing.synchronize import Event
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from orchestrator.load.connection import Connection
 from orchestrator.load.schedule import Profile
 from orchestrator.load.targets import Builder, Target, trace_header
 
 FLUSH_SECONDS = 0.2
-REQUEST_TIMEOUT = 120.0  # s: a sync invoke may run for minutes; a load run's handlers should not
 
 
 class Sample(NamedTuple):
@@ -71,33 +71,6 @@ def classify(status: int, function_error: str | None) -> str:
     if status >= 400:
         return f"HTTP {status}"
     return function_error or ""
-
-
-class Connection:
-    """One keep-alive HTTP/1.1 connection, opened again after any failure."""
-
-    def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.http: http.client.HTTPConnection | None = None
-
-    def request(self, method: str, path: str, headers: dict[str, str],
-                body: bytes) -> tuple[int, str | None]:
-        if self.http is None:
-            self.http = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT)
-        try:
-            self.http.request(method, path, body=body, headers=headers)
-            response = self.http.getresponse()
-            response.read()
-            return response.status, response.getheader("x-amz-function-error")
-        except (OSError, http.client.HTTPException):
-            self.close()
-            raise
-
-    def close(self) -> None:
-        if self.http is not None:
-            self.http.close()
-            self.http = None
 
 
 def send(connection: Connection, builder: Builder, n: int, due: float) -> Sample:

@@ -62,3 +62,27 @@ def held(worker_id: str) -> str:
 def worker_queue(worker_id: str) -> str:
     """Each worker's own queue: invocations routed to its warm environments."""
     return f"ripple.worker.{worker_id}"
+
+
+def versions(function: str) -> str:
+    """Hash: published version number -> the FunctionConfig JSON snapshot it froze."""
+    return f"ripple:versions:{function}"
+
+
+def last_version(function: str) -> str:
+    """Counter: a function's last published version number (numbers are never reused)."""
+    return f"ripple:versions:{function}:last"
+
+
+def aliases(function: str) -> str:
+    """Hash: alias name -> its record (version, weights, description) as JSON."""
+    return f"ripple:aliases:{function}"
+
+
+def function_extras(function: str) -> str:
+    """Hash: what the Lambda API sets beside the configuration (tags, function URL) as JSON."""
+    return f"ripple:function_extras:{function}"
+
+
+EVENT_SOURCE_MAPPINGS = "ripple:event_source_mappings"  # hash: UUID -> mapping JSON (Lambda API)
+IAM_ROLES = "ripple:iam:roles"  # hash: role name -> role JSON (recorded, never enforced)

@@ -64,6 +64,9 @@ def service_apps(redis: Redis, settings: Settings) -> dict[str, ASGIApp]:
     apps["s3"] = s3_app(redis, settings)
     from orchestrator.services.dynamodb.app import create_app as dynamodb_app
     apps["dynamodb"] = dynamodb_app(redis, settings)
+    from orchestrator.services.iam.app import create_iam_app, create_sts_app
+    apps["iam"] = create_iam_app(redis)  # roles recorded, never enforced
+    apps["sts"] = create_sts_app()
     return apps
 
 

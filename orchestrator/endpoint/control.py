@@ -10,7 +10,6 @@ import hashlib
 import json
 import re
 import time
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -19,11 +18,11 @@ from redis.exceptions import ResponseError
 
 from orchestrator import keys
 from orchestrator.endpoint.apigateway.routes import RouteTable
+from orchestrator.endpoint.lambda_control.deploy import register, unregister
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.functions.registry import Registry
 from orchestrator.invocations.dead_letters import DeadLetters
 from orchestrator.services.dynamodb.tables import ensure_table
-from orchestrator.services.s3.notifications import S3Notifications
 from orchestrator.services.s3.store import ensure_bucket
 from orchestrator.spec.models import TableSpec
 
@@ -88,19 +87,13 @@ def put_function(name: str, body: dict[str, Any], request: Request) -> dict[str,
         raise HTTPException(400, str(error)) from None
     if not registry.has_code(function.code_sha256):
         raise HTTPException(400, f"upload code {function.code_sha256} first (PUT /code/...)")
-    function.last_modified = datetime.now(UTC).isoformat(timespec="milliseconds")
-    changed = registry.put(function)
-    request.app.state.invoke.functions.forget(name)
-    S3Notifications(registry.redis, function.region).apply_function(function)
+    changed = register(request, function)  # the Lambda API's CreateFunction path too
     return {"name": name, "version": function.version, "changed": changed}
 
 
 @router.delete("/functions/{name}")
 def delete_function(name: str, request: Request) -> dict[str, bool]:
-    deleted = _registry(request).delete(name)
-    request.app.state.invoke.functions.forget(name)
-    S3Notifications(_registry(request).redis).remove_function(name)
-    return {"deleted": deleted}
+    return {"deleted": unregister(request, name)}
 
 
 class Resources(BaseModel):

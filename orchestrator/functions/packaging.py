@@ -159,3 +159,20 @@ def _check_member(member: zipfile.ZipInfo, root: Path) -> None:
         raise ArchiveError(f"archive member {name!r} is a symbolic link")
     if not (root / posix).resolve().is_relative_to(root):
         raise ArchiveError(f"archive member {name!r} escapes its folder")
+
+
+def check_archive(blob: bytes) -> None:
+    """Refuse an uploaded archive that could not be unpacked safely (a member outside its
+    folder, a link, over 250 MB unpacked, not a zip), before it is stored: the same checks
+    `unpack_archive` makes, without writing anything."""
+    root = Path(tempfile.gettempdir()).resolve() / "ripple-archive-check"
+    try:
+        with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+            members = archive.infolist()
+            for member in members:
+                _check_member(member, root)
+            declared = sum(member.file_size for member in members)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+        raise ArchiveError(f"not a readable zip archive: {error}") from None
+    if declared > MAX_UNPACKED_BYTES:
+        raise ArchiveError(f"archive unpacks to {declared / 2**20:.0f} MB; Lambda allows 250 MB")

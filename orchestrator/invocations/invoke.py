@@ -25,6 +25,7 @@ from orchestrator.errors import (
 )
 from orchestrator.functions.cache import FunctionCache
 from orchestrator.functions.registry import Registry
+from orchestrator.functions.versions import Versions
 from orchestrator.invocations.concurrency import Admission, ConcurrencyLimiter
 from orchestrator.invocations.dispatch import Dispatcher
 from orchestrator.invocations.message import InvocationReply, InvocationRequest, InvocationType
@@ -47,6 +48,7 @@ class InvokeResult:
     function_error: str | None = None
     log_tail: str = ""
     request_id: str = ""
+    executed_version: str = "$LATEST"
 
 
 def function_name(name_or_arn: str) -> str:
@@ -79,7 +81,8 @@ class SyncInvoker:
     async def call(self, request: InvocationRequest, replies: AsyncRedis) -> InvocationReply:
         """The reply; TooManyRequests when throttled, ServiceError when no worker answered
         within the function's timeout plus the queue allowance or ripple itself failed."""
-        hold = self._admit(request)
+        hold = self._lease(request)
+        await self.dispatcher.send_async(request, replies)
         started = time.monotonic()
         answer = await replies.blpop([keys.reply(request.request_id)], timeout=hold)
         if answer is None:
@@ -92,7 +95,8 @@ class SyncInvoker:
                       still_wanted: Callable[[], bool]) -> InvocationReply:
         """`call` for a thread that may stop wanting the answer (a poller that lost its
         lease): ServiceError as soon as `still_wanted()` turns false."""
-        hold = self._admit(request)
+        hold = self._lease(request)
+        self.dispatcher.send(request)
         deadline = time.monotonic() + hold
         while time.monotonic() < deadline and still_wanted():
             answer = self.redis.blpop([keys.reply(request.request_id)], timeout=1)
@@ -101,9 +105,9 @@ class SyncInvoker:
         self._abandon(request)
         raise ServiceError(f"no reply to {request.request_id} was wanted or came in time")
 
-    def _admit(self, request: InvocationRequest) -> float:
-        """Take the concurrency slot (the worker releases it) and queue the request; returns
-        how long to wait for the reply."""
+    def _lease(self, request: InvocationRequest) -> float:
+        """Take the concurrency slot (the worker releases it); returns how long to wait for
+        the reply once the request is queued."""
         function = request.function
         hold = function.timeout + QUEUE_ALLOWANCE_SECONDS
         if self.limiter.needs_lease(function):
@@ -115,7 +119,6 @@ class SyncInvoker:
                           else "ConcurrentInvocationLimitExceeded")
                 raise TooManyRequests("Rate Exceeded.", Reason=reason)
             request.lease_held = True
-        self.dispatcher.send(request)
         return hold
 
     def _abandon(self, request: InvocationRequest) -> None:
@@ -135,6 +138,7 @@ class InvokeService:
                  limiter: ConcurrencyLimiter) -> None:
         self.registry = Registry(redis)
         self.functions = FunctionCache(self.registry)
+        self.versions = Versions(redis)
         self.async_redis = async_redis
         self.dispatcher = dispatcher
         self.sync = SyncInvoker(redis, dispatcher, limiter)
@@ -152,9 +156,9 @@ class InvokeService:
         kind = _invocation_type(invocation_type)
         function = self.functions.get(function_name(name))
         wanted = function_qualifier(name, qualifier)
-        if function is None or wanted != "$LATEST":
-            # Only $LATEST exists until versions and aliases are published: any other
-            # qualifier is not found, as on Lambda, rather than silently running $LATEST.
+        if function is not None and wanted != "$LATEST":  # $LATEST costs no extra round trip
+            function = self.versions.resolve(function, wanted)  # the published snapshot
+        if function is None:
             suffix = "" if wanted == "$LATEST" else f":{wanted}"
             raise ResourceNotFound(f"Function not found: arn:aws:lambda:us-east-1:000000000000:"
                                    f"function:{function_name(name)}{suffix}")
@@ -171,11 +175,13 @@ class InvokeService:
             tail_log=tail_log,
         )
         if kind is InvocationType.ASYNC:
-            self.dispatcher.send(request)  # a stopped recursive event is accepted, as on Lambda
-            return InvokeResult(202, request_id=request.request_id)
+            # a stopped recursive event is accepted, as on Lambda
+            await self.dispatcher.send_async(request, self.async_redis)
+            return InvokeResult(202, request_id=request.request_id,
+                                executed_version=function.lambda_version)
         reply = await self.sync.call(request, self.async_redis)
         return InvokeResult(200, reply.payload, reply.function_error, reply.log_tail,
-                            request.request_id)
+                            request.request_id, function.lambda_version)
 
 
 def _invocation_type(value: str) -> InvocationType:

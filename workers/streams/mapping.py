@@ -1,10 +1,12 @@
-"""An event source mapping, as a function's `events: - dynamodb:` trigger declares it."""
+"""An event source mapping, as a function's `events: - dynamodb:` trigger declares it or
+Lambda's CreateEventSourceMapping makes it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from orchestrator.functions.config import FunctionConfig
+from orchestrator.functions.event_sources import EventSourceMappings
 from orchestrator.functions.registry import Registry
 
 
@@ -21,10 +23,13 @@ class StreamMapping:
     bisect_batch_on_function_error: bool = False
     report_batch_item_failures: bool = False
     on_failure: str | None = None
+    uuid: str = ""  # made through the Lambda API: its UUID names it
+    qualifier: str = "$LATEST"  # the version or alias the API's mapping invokes
+    created_ms: int = 0  # the API's mapping: LATEST reads records written after this
 
     @property
     def id(self) -> str:
-        return f"{self.function}:{self.table}:{self.index}"
+        return self.uuid or f"{self.function}:{self.table}:{self.index}"
 
 
 def mappings_of(function: FunctionConfig) -> list[StreamMapping]:
@@ -40,4 +45,10 @@ def mappings_of(function: FunctionConfig) -> list[StreamMapping]:
 
 
 def all_mappings(registry: Registry) -> list[StreamMapping]:
-    return [mapping for function in registry.all() for mapping in mappings_of(function)]
+    """The spec's triggers, then the enabled mappings the Lambda API made."""
+    declared = [mapping for function in registry.all() for mapping in mappings_of(function)]
+    created = [StreamMapping(function=made.function, table=made.table, index=-1,
+                             uuid=made.uuid, qualifier=made.qualifier,
+                             created_ms=made.created_ms, **made.poller_options())  # type: ignore[arg-type]
+               for made in EventSourceMappings(registry.redis).all() if made.enabled]
+    return declared + created

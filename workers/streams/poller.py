@@ -28,6 +28,7 @@ from orchestrator.errors import AwsError
 from orchestrator.events.destination import stream_failure_record
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.functions.registry import Registry
+from orchestrator.functions.versions import Versions
 from orchestrator.invocations.invoke import SyncInvoker
 from orchestrator.invocations.message import InvocationReply, InvocationRequest, InvocationType
 from orchestrator.invocations.on_failure import OnFailure
@@ -213,6 +214,8 @@ class ShardPoller(threading.Thread):
 
     def function(self) -> FunctionConfig:
         function = self.context.registry.get(self.mapping.function)
+        if function is not None and self.mapping.qualifier != "$LATEST":
+            function = Versions(self.context.redis).resolve(function, self.mapping.qualifier)
         if function is None:
             raise LookupError(f"function {self.mapping.function} is no longer deployed")
         return function
@@ -275,7 +278,8 @@ class StreamPollers(threading.Thread):
             return "0-0"
         # LATEST: records written after the mapping was deployed.
         function = self.context.registry.get(mapping.function)
-        deployed = _epoch_ms(function.last_modified) if function else int(time.time() * 1000)
+        deployed = mapping.created_ms or (
+            _epoch_ms(function.last_modified) if function else int(time.time() * 1000))
         return f"{deployed - 1}-0"
 
     def stop(self) -> None:

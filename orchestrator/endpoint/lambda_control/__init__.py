@@ -1,0 +1,10 @@
+"""Lambda's control plane, one module per family of operations, under one router. The spec
+(`ripple deploy`) and these operations are two doors to the same registry."""
+
+from fastapi import APIRouter
+
+from orchestrator.endpoint.lambda_control import functions_api, versions_api
+
+router = APIRouter()
+router.include_router(functions_api.router)
+router.include_router(versions_api.router)

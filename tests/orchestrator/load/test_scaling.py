@@ -12,7 +12,8 @@ from typing import Any
 from tests.conftest import start_ripple, stop_ripple, wait_for
 
 SLEEP = "import time\n\ndef handler(event, context):\n    time.sleep(0.3)\n"
-EVENTS = 380  # 360 in a 6 s burst at 60/s, then 20 at 1/s
+EVENTS = 260  # 240 in a 6 s burst at 40/s, then 20 at 1/s: the quiet spell outlasts the
+# burst's queue (drained ~14 s in) by the idle time and a margin for a busy CI machine
 
 
 def settled(ledger: dict[str, Any]) -> dict[str, Any] | None:
@@ -21,9 +22,9 @@ def settled(ledger: dict[str, Any]) -> dict[str, Any] | None:
 
 def test_a_burst_scales_workers_up_and_a_quiet_spell_down_with_nothing_lost(
         tmp_path: Path) -> None:
-    # Given an autoscaling stack that reacts fast and lets idle workers go after 5 s
+    # Given an autoscaling stack that reacts fast and lets idle workers go after 3 s
     stack = start_ripple(tmp_path, "--workers", "auto:1-4", "--concurrency", "2",
-                         RIPPLE_SCALE_DOWN_IDLE_SECONDS="5", RIPPLE_SCALE_UP_AFTER_SECONDS="0.5",
+                         RIPPLE_SCALE_DOWN_IDLE_SECONDS="3", RIPPLE_SCALE_UP_AFTER_SECONDS="0.5",
                          RIPPLE_SCALE_UP_QUEUE_PER_WORKER="2")
     try:
         (tmp_path / "fn").mkdir()
@@ -31,10 +32,10 @@ def test_a_burst_scales_workers_up_and_a_quiet_spell_down_with_nothing_lost(
         (tmp_path / "spec.yaml").write_text(
             "functions:\n  slow: {handler: app.handler, code: ./fn}\n")
         assert stack.cli("deploy", str(tmp_path / "spec.yaml")).returncode == 0
-        # When ripple load sends a 6 s burst at 60/s, then 1/s for 20 s (each sending thread's
+        # When ripple load sends a 6 s burst at 40/s, then 1/s for 20 s (each sending thread's
         # connection then sits idle past the endpoint's keep-alive)
         report = tmp_path / "report"
-        result = stack.cli("load", "invoke:slow", "--rate", "60@6,1", "--count", str(EVENTS),
+        result = stack.cli("load", "invoke:slow", "--rate", "40@6,1", "--count", str(EVENTS),
                            "--report", str(report), "--json", timeout=240)
         assert result.returncode == 0, result.stderr
         summary = json.loads(result.stdout)

@@ -46,8 +46,8 @@ def test_localstack_style_script_runs_unchanged(ripple: Ripple, tmp_path: Path) 
     assert read("first.json") == {"version": "one", "got": {"name": "first"}}
     assert read("live.json") == {"version": "one", "got": {}}
     assert read("alias.json")["FunctionVersion"] == "1"
-    mapping = read("mapping.json")
-    assert mapping["EventSourceArn"].startswith("arn:aws:dynamodb:us-east-1:000000000000:table/orders/stream/")
+    stream = "arn:aws:dynamodb:us-east-1:000000000000:table/orders/stream/"
+    assert read("mapping.json")["EventSourceArn"].startswith(stream)
     # and after the code update the alias still runs version 1, $LATEST the new code
     assert read("after-update-live.json") == {"version": "one", "got": {}}
     assert read("after-update-latest.json") == {"version": "two", "got": {}}

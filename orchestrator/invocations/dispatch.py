@@ -8,11 +8,14 @@ queue as its home, so an unacknowledged one is restored there if its worker dies
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
+from typing import Any
 
 from redis import Redis
+from redis.asyncio import Redis as AsyncRedis
 
 from orchestrator import keys
 from orchestrator.invocations.envelope import task_message
@@ -59,10 +62,32 @@ class Dispatcher:
         self.redis = redis
         self._send = redis.register_script(_SEND)
         self._claim = redis.register_script(_CLAIM_DUE)
+        self._group: _GroupSend | None = None
 
     def send(self, request: InvocationRequest, new_hop: bool = True) -> bool:
         """Queue an invocation for a warm worker, else the next free one. A new hop (not a
         retry) gets its PRODUCER span; False when Lambda's recursion limit stopped it."""
+        queued = self._prepare(request, new_hop)
+        if queued is None:
+            return False
+        self._send(keys=queued[0], args=queued[1])
+        return True
+
+    async def send_async(self, request: InvocationRequest, redis: AsyncRedis) -> bool:
+        """`send` from an event loop: the requests of every coroutine sending at the same time
+        leave in one pipeline (a group commit), and the loop is never blocked on Redis."""
+        queued = self._prepare(request, True)
+        if queued is None:
+            return False
+        if self._group is None or self._group.redis is not redis:
+            self._group = _GroupSend(redis)
+        await self._group.send(*queued)
+        return True
+
+    def _prepare(self, request: InvocationRequest,
+                 new_hop: bool) -> tuple[list[str], list[Any]] | None:
+        """The keys and arguments of the send script for `request`; None when its recursion
+        was stopped (and said so)."""
         request.enqueued = time.time()
         function = request.function
         if new_hop:
@@ -70,18 +95,17 @@ class Dispatcher:
                                       enforce_recursion=not request.is_sync)
             if header is None:
                 self._recursion_stopped(request)
-                return False
+                return None
             request.trace_header = header
         shared = keys.QUEUE_SYNC if request.is_sync else keys.QUEUE_ASYNC
         message = task_message(INVOKE_TASK, request.attempt_id,
                                [request.model_dump(mode="json")], shared, f"({function.name})")
         accepted = request.request_id if new_hop and not request.is_sync else ""
-        self._send(keys=[keys.warm(function.name, function.version), keys.WORKERS, shared,
-                         keys.ledger(function.name), keys.in_flight(function.name),
-                         keys.CHAOS_DUPLICATE],
-                   args=[message, keys.worker_queue(""), accepted, request.enqueued,
-                         random.random() if not request.is_sync else 1.0])
-        return True
+        return ([keys.warm(function.name, function.version), keys.WORKERS, shared,
+                 keys.ledger(function.name), keys.in_flight(function.name),
+                 keys.CHAOS_DUPLICATE],
+                [message, keys.worker_queue(""), accepted, request.enqueued,
+                 random.random() if not request.is_sync else 1.0])
 
     def _recursion_stopped(self, request: InvocationRequest) -> None:
         """Lambda's loop detection: the event is dropped, and says so in the logs."""
@@ -112,3 +136,42 @@ class Dispatcher:
             self.send(InvocationRequest.model_validate_json(member), new_hop=False)
             self.redis.zrem(keys.DELAYED, member)
         return len(due)
+
+
+class _GroupSend:
+    """Runs the send script for many coroutines in one pipeline: while one pipeline is on its
+    way, the sends that arrive wait for the next, so under load one round trip carries many
+    and alone a send waits for nothing. The pipelines leave from a task of their own, so a
+    caller that goes away (its request cancelled) strands no one else's send. EVAL, not
+    EVALSHA: a Redis that restarted (and forgot its scripts) needs no second try."""
+
+    def __init__(self, redis: AsyncRedis) -> None:
+        self.redis = redis
+        self._waiting: list[tuple[list[str], list[Any], asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def send(self, names: list[str], args: list[Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._waiting.append((names, args, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = loop.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            pipe = self.redis.pipeline(transaction=False)
+            for names, args, _ in batch:
+                pipe.eval(_SEND, len(names), *names, *args)
+            try:
+                results = await pipe.execute(raise_on_error=False)
+            except Exception as error:  # Redis away: every send of the batch fails
+                results = [error] * len(batch)
+            for (_, _, future), result in zip(batch, results, strict=True):
+                if future.done():  # its caller went away
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)

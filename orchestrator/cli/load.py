@@ -175,6 +175,10 @@ def load(
         out.print_json(data=summary)
     else:
         print_summary(summary, run.interrupted)
+    if errors := run.request_errors():
+        (err if as_json else out).print(
+            "request errors: " + ", ".join(f"{n:,} {kind}" for kind, n in errors.items()),
+            highlight=False)
     if report is not None:
         err.print(f"report: {report / 'report.html'}")
 

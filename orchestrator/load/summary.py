@@ -8,7 +8,7 @@ id), which is what no request-timing load tool can see for an async pipeline.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +97,12 @@ class Run:
         failed = sum(1 for s in self.samples if s.error)
         return {"sent": sent, "succeeded": sent - failed, "failed": failed,
                 "dead_lettered": 0, "in_flight": 0}
+
+    def request_errors(self) -> dict[str, int]:
+        """What went wrong with the requests that did not go well, most frequent first:
+        "Throttled", "HTTP 500", "Unhandled", or the exception when no answer came."""
+        counted = Counter(sample.error for sample in self.samples if sample.error)
+        return dict(counted.most_common())
 
     def per_function(self) -> dict[str, dict[str, Any]]:
         grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)

@@ -1,0 +1,48 @@
+"""A run's outcomes: sent = succeeded + failed + dead_lettered + in_flight, from the ledger for
+async events, and what went wrong with the requests that failed."""
+
+from __future__ import annotations
+
+from orchestrator.load.collect import Snapshot
+from tests.orchestrator.load.test_forecast import burst
+
+
+def test_async_outcomes_come_from_the_ledger_and_add_up_to_what_was_sent() -> None:
+    # Given 10 async events: 8 accepted, one never answered (the connection broke), one 500
+    run = burst(10, 5.0)
+    run.samples[8] = run.samples[8]._replace(status=0, error="BrokenPipeError")
+    run.samples[9] = run.samples[9]._replace(status=500, error="HTTP 500")
+    # And a ledger that, since the run began, accepted those 8: 6 succeeded, 1 dead-lettered,
+    # 1 still in flight
+    run.before = Snapshot(ledger={"f": {"accepted": 5, "succeeded": 5}})
+    run.after = Snapshot(ledger={"f": {"accepted": 13, "succeeded": 11, "failed": 1,
+                                       "in_flight": 1}})
+    # When the outcomes are summed up
+    summary = run.summary()
+    # Then each event is counted once, where the ledger has it
+    assert (summary["sent"], summary["succeeded"], summary["failed"], summary["dead_lettered"],
+            summary["in_flight"]) == (10, 6, 2, 1, 1)
+    # And the failed requests say what went wrong
+    assert run.request_errors() == {"BrokenPipeError": 1, "HTTP 500": 1}
+
+
+def test_a_run_where_all_went_well_has_no_request_errors() -> None:
+    # Given 5 async events, all accepted and succeeded by the ledger
+    run = burst(5, 5.0)
+    run.after = Snapshot(ledger={"f": {"accepted": 5, "succeeded": 5}})
+    # Then none failed and no error is named
+    assert run.outcomes() == {"sent": 5, "succeeded": 5, "failed": 0, "dead_lettered": 0,
+                              "in_flight": 0}
+    assert run.request_errors() == {}
+
+
+def test_request_errors_are_counted_most_frequent_first() -> None:
+    # Given sync invokes: two throttled, three unhandled errors, one fine
+    run = burst(6, 5.0, invocation_type="RequestResponse")
+    run.asynchronous = False
+    errors = ["Throttled", "Unhandled", "Unhandled", "Throttled", "Unhandled", ""]
+    run.samples = [s._replace(error=e, status=429 if e == "Throttled" else 200)
+                   for s, e in zip(run.samples, errors, strict=True)]
+    # When summed up, Then the failures and throttles are counted, and named by frequency
+    assert run.outcomes()["failed"] == 5 and run.summary()["throttled"] == 2
+    assert list(run.request_errors().items()) == [("Unhandled", 3), ("Throttled", 2)]

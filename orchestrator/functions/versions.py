@@ -104,9 +104,20 @@ class Versions:
         if qualifier == LATEST:
             return function
         if qualifier.isdigit():
-            return self.get(function.name, qualifier)
+            return _sharing_limits(function, self.get(function.name, qualifier))
         alias = self.alias(function.name, qualifier)
         if alias is None:
             return None
         version = alias.pick()
-        return function if version == LATEST else self.get(function.name, version)
+        if version == LATEST:
+            return function
+        return _sharing_limits(function, self.get(function.name, version))
+
+
+def _sharing_limits(function: FunctionConfig, snapshot: FunctionConfig | None
+                    ) -> FunctionConfig | None:
+    """The snapshot under the function's current reserved concurrency: on Lambda it is the
+    function's, shared by all its versions, not frozen with one."""
+    if snapshot is None or snapshot.reserved_concurrency == function.reserved_concurrency:
+        return snapshot
+    return snapshot.model_copy(update={"reserved_concurrency": function.reserved_concurrency})

@@ -3,9 +3,17 @@
 
 from fastapi import APIRouter
 
-from orchestrator.endpoint.lambda_control import functions_api, mappings_api, versions_api
+from orchestrator.endpoint.lambda_control import (
+    functions_api,
+    mappings_api,
+    settings_api,
+    tags_api,
+    versions_api,
+)
 
 router = APIRouter()
 router.include_router(functions_api.router)
 router.include_router(versions_api.router)
 router.include_router(mappings_api.router)
+router.include_router(settings_api.router)
+router.include_router(tags_api.router)

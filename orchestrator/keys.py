@@ -86,3 +86,4 @@ def function_extras(function: str) -> str:
 
 EVENT_SOURCE_MAPPINGS = "ripple:event_source_mappings"  # hash: UUID -> mapping JSON (Lambda API)
 IAM_ROLES = "ripple:iam:roles"  # hash: role name -> role JSON (recorded, never enforced)
+FUNCTION_URLS = "ripple:function_urls"  # hash: URL id -> function URL configuration JSON

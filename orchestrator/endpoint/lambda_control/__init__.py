@@ -8,6 +8,7 @@ from orchestrator.endpoint.lambda_control import (
     mappings_api,
     settings_api,
     tags_api,
+    urls_api,
     versions_api,
 )
 
@@ -17,3 +18,4 @@ router.include_router(versions_api.router)
 router.include_router(mappings_api.router)
 router.include_router(settings_api.router)
 router.include_router(tags_api.router)
+router.include_router(urls_api.router)

@@ -11,6 +11,7 @@ from orchestrator.functions.config import FunctionConfig
 from orchestrator.functions.event_sources import EventSourceMappings
 from orchestrator.functions.extras import FunctionExtras
 from orchestrator.functions.registry import Registry
+from orchestrator.functions.urls import FunctionUrls
 from orchestrator.functions.versions import Versions
 from orchestrator.services.s3.notifications import S3Notifications
 
@@ -36,4 +37,5 @@ def unregister(request: Request, name: str) -> bool:
     Versions(registry.redis).forget(name)
     FunctionExtras(registry.redis).forget(name)
     EventSourceMappings(registry.redis).forget_function(name)
+    FunctionUrls(registry.redis).forget_function(name)
     return deleted

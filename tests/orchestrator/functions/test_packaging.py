@@ -298,3 +298,30 @@ def test_garbage_is_an_archive_error(tmp_path: Path) -> None:
     with pytest.raises(ArchiveError, match="not a readable zip"):
         unpack_archive(b"not a zip at all", tmp_path / "cache" / "sha")
     assert list((tmp_path / "cache").iterdir()) == []
+
+
+# check_archive: the same refusals, for an uploaded archive, before it is stored
+
+
+@pytest.mark.parametrize("case", list(MALICIOUS))
+def test_uploaded_zip_slip_archives_are_refused_before_storing(tmp_path: Path,
+                                                               case: str) -> None:
+    # Given an uploaded archive with a member that would land outside its folder
+    members = [(name.format(tmp_path=tmp_path) if isinstance(name, str) else name, data)
+               for name, data in MALICIOUS[case]]
+    blob = hand_made_zip(*members)
+    before = everything_under(tmp_path)
+    # When it is checked
+    with pytest.raises(ArchiveError, match="escapes its folder|symbolic link"):
+        packaging.check_archive(blob)
+    # Then nothing was written
+    assert everything_under(tmp_path) == before
+
+
+def test_checking_a_good_archive_passes_and_garbage_does_not() -> None:
+    # Given a well-formed archive and bytes that are no zip
+    good = hand_made_zip(("app.py", b"def handler(e, c):\n    return 1\n"))
+    # When both are checked, Then the first passes and the second is an archive error
+    packaging.check_archive(good)
+    with pytest.raises(ArchiveError, match="not a readable zip"):
+        packaging.check_archive(b"not a zip at all")

@@ -94,9 +94,45 @@ class Run:
                     + self.delta(roots, "stopped"),
                     "dead_lettered": self.delta(roots, "failed"),
                     "in_flight": self.delta(roots, "in_flight")}
+        if self.asynchronous:
+            return self.outcomes_by_record(roots)
         failed = sum(1 for s in self.samples if s.error)
         return {"sent": sent, "succeeded": sent - failed, "failed": failed,
                 "dead_lettered": 0, "in_flight": 0}
+
+    def outcomes_by_record(self, roots: set[str]) -> dict[str, int]:
+        """Async events the ledger cannot tell apart from others' (the same functions invoked
+        by someone else meanwhile, an S3 put that notifies several, an answer lost after the
+        event was queued), one by one from this run's records: succeeded when each root
+        function has an ok record of its trace; failed when refused and never run; in flight
+        when accepted and not run yet; run with errors only, in flight (retries to come) as far
+        as the ledger has that many more in flight, else dead-lettered."""
+        ran: dict[str, set[str]] = defaultdict(set)
+        ok: dict[str, set[str]] = defaultdict(set)
+        for record in self.records:
+            if record["function"] in roots:
+                root = root_of(record["trace_header"])
+                ran[root].add(record["function"])
+                if record["status"] == "ok":
+                    ok[root].add(record["function"])
+        counts = {"sent": len(self.samples), "succeeded": 0, "failed": 0, "dead_lettered": 0,
+                  "in_flight": 0}
+        errored = 0
+        for sample in self.samples:
+            if roots and ok[sample.root] >= roots:
+                counts["succeeded"] += 1
+            elif ran[sample.root]:
+                errored += 1
+            elif sample.status == 0 or sample.status >= 300:
+                counts["failed"] += 1
+            else:
+                counts["in_flight"] += 1
+        in_flight = sum(int((self.after.ledger.get(name) or {}).get("in_flight", 0))
+                        for name in roots)
+        retrying = min(errored, max(0, in_flight - counts["in_flight"]))
+        counts["in_flight"] += retrying
+        counts["dead_lettered"] = errored - retrying
+        return counts
 
     def request_errors(self) -> dict[str, int]:
         """What went wrong with the requests that did not go well, most frequent first:

@@ -21,7 +21,7 @@ def burst(events: int, duration_ms: float, trigger: str = "invoke",
             "request_id": f"r{n}", "function": "f", "trigger": trigger,
             "invocation_type": invocation_type, "trace_header": f"Root={root};Sampled=1",
             "start": 1000.01 + n / 1e5, "queue_ms": 5.0, "duration_ms": duration_ms,
-            "init_ms": None, "billed_ms": int(duration_ms), "memory_mb": 128}
+            "init_ms": None, "billed_ms": int(duration_ms), "memory_mb": 128, "status": "ok"}
         records.append(record)
     return Run("invoke:f", "invoke", True, samples, records, Snapshot(), Snapshot())
 

@@ -26,6 +26,32 @@ def test_async_outcomes_come_from_the_ledger_and_add_up_to_what_was_sent() -> No
     assert run.request_errors() == {"BrokenPipeError": 1, "HTTP 500": 1}
 
 
+def test_when_others_invoked_the_function_too_each_event_is_told_by_its_records() -> None:
+    # Given 10 async events: 7 ran ok (one of them answered with a broken connection after
+    # it was queued, one failed once before: a retry), one ran with errors only, one accepted
+    # and not run yet, one refused outright
+    run = burst(10, 5.0)
+    run.samples[5] = run.samples[5]._replace(status=0, error="RemoteDisconnected")
+    run.samples[9] = run.samples[9]._replace(status=0, error="BrokenPipeError")
+    by_event = dict(enumerate(run.records))
+    by_event[6] = {**by_event[6], "status": "error"}
+    del by_event[8], by_event[9]
+    run.records = [*by_event.values(), {**by_event[7], "status": "error"}]
+    # And a ledger that also counts someone else's 5 events, 2 of them still in flight
+    run.after = Snapshot(ledger={"f": {"accepted": 14, "succeeded": 11, "in_flight": 3}})
+    # When the outcomes are summed up
+    outcomes = run.outcomes()
+    # Then succeeded, failed and in flight are this run's events, told apart by their records;
+    # the one that ran with errors only is in flight as far as the ledger has room for it
+    assert outcomes == {"sent": 10, "succeeded": 7, "failed": 1, "dead_lettered": 0,
+                        "in_flight": 2}
+    # And with nothing left in flight, it was dead-lettered
+    run.after = Snapshot(ledger={"f": {"accepted": 14, "succeeded": 12, "failed": 1,
+                                       "in_flight": 1}})
+    assert run.outcomes() == {"sent": 10, "succeeded": 7, "failed": 1, "dead_lettered": 1,
+                              "in_flight": 1}
+
+
 def test_a_run_where_all_went_well_has_no_request_errors() -> None:
     # Given 5 async events, all accepted and succeeded by the ledger
     run = burst(5, 5.0)

@@ -33,6 +33,9 @@ def valid_name(name_or_arn: str) -> str:
 def configure(function: FunctionConfig, body: dict[str, Any]) -> FunctionConfig:
     """`function` with the settings `body` gives (CreateFunction's or
     UpdateFunctionConfiguration's fields); the others keep their values."""
+    if body.get("Layers"):
+        raise InvalidParameterValue("ripple does not support layers: put the libraries in the "
+                                    "function's .zip archive")
     update: dict[str, Any] = {}
     runtime = field(body, "Runtime", str)
     if runtime is not None:

@@ -110,8 +110,8 @@ def test_create_errors(lambda_client: Any, create: Create) -> None:
     # Given a function that exists
     name = create(returning(1))
     base = {"Runtime": "python3.11", "Role": ROLE, "Handler": "app.handler"}
-    # When a second one takes its name, or a call carries a bad zip, runtime, role, timeout
-    # or a reserved environment variable
+    # When a second one takes its name, or a call carries a bad zip, runtime, role, timeout,
+    # a reserved environment variable or layers
     attempts = {
         "conflict": {"FunctionName": name, "Code": {"ZipFile": returning(1)}},
         "not a zip": {"FunctionName": "bad-zip", "Code": {"ZipFile": b"not a zip"}},
@@ -123,6 +123,8 @@ def test_create_errors(lambda_client: Any, create: Create) -> None:
                     "Timeout": 901},
         "reserved": {"FunctionName": "reserved", "Code": {"ZipFile": returning(1)},
                      "Environment": {"Variables": {"AWS_REGION": "eu-west-1"}}},
+        "layers": {"FunctionName": "layers", "Code": {"ZipFile": returning(1)},
+                   "Layers": ["arn:aws:lambda:us-east-1:000000000000:layer:libs:1"]},
     }
     errors = {}
     for label, call in attempts.items():
@@ -140,10 +142,12 @@ def test_create_errors(lambda_client: Any, create: Create) -> None:
     assert "'timeout' failed to satisfy constraint: Member must have value less than or " \
         "equal to 900" in errors["timeout"][1]
     assert "Reserved keys used in this request: AWS_REGION" in errors["reserved"][1]
+    assert "does not support layers" in errors["layers"][1]
     assert {code for code, _, _ in list(errors.values())[1:]} == {
         "InvalidParameterValueException"}
     listed = {f["FunctionName"] for f in lambda_client.list_functions()["Functions"]}
-    assert not listed & {"bad-zip", "escape", "node", "role", "timeout", "reserved"}
+    assert not listed & {"bad-zip", "escape", "node", "role", "timeout", "reserved",
+                           "layers"}
 
 
 def test_stale_revision_is_refused(lambda_client: Any, create: Create) -> None:

@@ -73,8 +73,8 @@ async def list_functions(request: Request) -> dict[str, Any]:
         listed.append(function)
         if request.query_params.get("FunctionVersion") == "ALL":
             listed.extend(versions(request).all(function.name))
-    start = int(request.query_params.get("Marker") or 0)
-    limit = int(request.query_params.get("MaxItems") or MAX_ITEMS)
+    start = _number(request, "Marker", 0, len(listed))
+    limit = _number(request, "MaxItems", MAX_ITEMS, 10_000, low=1)
     page = listed[start:start + limit]
     answer: dict[str, Any] = {"Functions": [configuration(function) for function in page]}
     if start + limit < len(listed):
@@ -166,3 +166,15 @@ def _published(request: Request, function: FunctionConfig, body: dict[str, Any]
     if body.get("Publish") and not body.get("DryRun"):
         function, _ = versions(request).publish(function)
     return configuration(function)
+
+
+def _number(request: Request, name: str, default: int, high: int, low: int = 0) -> int:
+    """A paging parameter: Marker is the position ListFunctions handed out as NextMarker."""
+    value = request.query_params.get(name)
+    if value is None:
+        return default
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise InvalidParameterValue(f"{name} {value!r} is not one this listing handed out"
+                                    if name == "Marker" else
+                                    f"MaxItems must be between {low} and {high}, not {value}")
+    return int(value)

@@ -161,3 +161,19 @@ def test_stale_revision_is_refused(lambda_client: Any, create: Create) -> None:
                                                     RevisionId=stale)
     # Then it is PreconditionFailedException
     assert _error(raised)[::2] == ("PreconditionFailedException", 412)
+
+
+def test_list_functions_pages_and_publish_on_update(lambda_client: Any, create: Create) -> None:
+    # Given two functions, one updated with Publish=True
+    first, second = create(returning(1)), create(returning(2))
+    published = lambda_client.update_function_code(FunctionName=second, ZipFile=returning(3),
+                                                   Publish=True)
+    # When every function is listed one per page, with its versions
+    pages = lambda_client.get_paginator("list_functions").paginate(
+        FunctionVersion="ALL", PaginationConfig={"PageSize": 1})
+    listed = [(each["FunctionName"], each["Version"])
+              for page in pages for each in page["Functions"]]
+    # Then both functions and the published version are there, each once
+    assert published["Version"] == "1"
+    assert {(first, "$LATEST"), (second, "$LATEST"), (second, "1")} <= set(listed)
+    assert len(listed) == len(set(listed))

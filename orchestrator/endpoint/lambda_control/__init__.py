@@ -6,8 +6,10 @@ from fastapi import APIRouter
 from orchestrator.endpoint.lambda_control import (
     functions_api,
     mappings_api,
+    permissions_api,
     settings_api,
     tags_api,
+    unsupported,
     urls_api,
     versions_api,
 )
@@ -19,3 +21,5 @@ router.include_router(mappings_api.router)
 router.include_router(settings_api.router)
 router.include_router(tags_api.router)
 router.include_router(urls_api.router)
+router.include_router(permissions_api.router)
+router.include_router(unsupported.router)  # last: what nothing above answers

@@ -1,7 +1,9 @@
-"""Reserved concurrency, event invoke configuration and tags through the Lambda API."""
+"""Reserved concurrency, event invoke configuration, tags and resource policies through the
+Lambda API, and what it does not answer."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -84,3 +86,39 @@ def test_tags(lambda_client: Any, create: Create) -> None:
     assert lambda_client.list_tags(Resource=arn)["Tags"] == {"team": "data", "stage": "dev"}
     assert lambda_client.get_function(FunctionName=name)["Tags"] == {"team": "data",
                                                                      "stage": "dev"}
+
+
+def test_permissions_are_recorded_and_shown(lambda_client: Any, create: Create) -> None:
+    # Given a function S3 is allowed to invoke
+    name = create(returning(1))
+    lambda_client.add_permission(FunctionName=name, StatementId="s3",
+                                 Action="lambda:InvokeFunction", Principal="s3.amazonaws.com",
+                                 SourceArn="arn:aws:s3:::uploads")
+    # When the policy is read, the statement added again, and then removed
+    policy = json.loads(lambda_client.get_policy(FunctionName=name)["Policy"])
+    with pytest.raises(ClientError) as again:
+        lambda_client.add_permission(FunctionName=name, StatementId="s3",
+                                     Action="lambda:InvokeFunction",
+                                     Principal="s3.amazonaws.com")
+    lambda_client.remove_permission(FunctionName=name, StatementId="s3")
+    # Then the policy is Lambda's shape, a second statement id conflicts, and it is gone
+    assert policy["Statement"][0]["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert policy["Statement"][0]["Condition"] == {
+        "ArnLike": {"AWS:SourceArn": "arn:aws:s3:::uploads"}}
+    assert again.value.response["Error"]["Code"] == "ResourceConflictException"
+    with pytest.raises(ClientError) as gone:
+        lambda_client.get_policy(FunctionName=name)
+    assert gone.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_unsupported_operation_is_named(lambda_client: Any, create: Create) -> None:
+    # Given a function
+    name = create(returning(1))
+    # When an operation ripple does not answer is called
+    with pytest.raises(ClientError) as raised:
+        lambda_client.put_provisioned_concurrency_config(
+            FunctionName=name, Qualifier="1", ProvisionedConcurrentExecutions=1)
+    # Then Lambda's error shape says so, rather than a bare 404
+    error = raised.value.response["Error"]
+    assert error["Code"] == "UnsupportedOperationException"
+    assert "does not support this Lambda operation" in error["Message"]

@@ -46,14 +46,14 @@ def error_of(payload: bytes) -> dict[str, object]:
             "stackTrace": body.get("stackTrace") or []}
 
 
-def log_text(request_id: str, outcome: Outcome, memory: int) -> str:
+def log_text(request_id: str, outcome: Outcome, memory: int, version: str = "$LATEST") -> str:
     """START, the handler's output, END and REPORT, as CloudWatch shows them."""
     # awslambdaric frames multi-line entries with \r and indents with no-break spaces.
     output = outcome.output.replace("\r", "\n").replace("\xa0", " ")
     if output and not output.endswith("\n"):
         output += "\n"
     init = outcome.init_output.replace("\r", "\n").replace("\xa0", " ")
-    return (f"{init}START RequestId: {request_id} Version: $LATEST\n{output}"
+    return (f"{init}START RequestId: {request_id} Version: {version}\n{output}"
             f"END RequestId: {request_id}\n{report_line(request_id, outcome, memory)}\n")
 
 
@@ -72,7 +72,7 @@ class Records(Middleware):
                 self._reply(pipe, InvocationReply(request_id=request.request_id,
                                                   fault=str(ctx.skipped)))
             return
-        text = log_text(request.request_id, outcome, function.memory)
+        text = log_text(request.request_id, outcome, function.memory, function.lambda_version)
         pipe.xadd(keys.logs(function.name), {"request_id": request.request_id, "text": text},
                   maxlen=self.settings.log_retention, approximate=True)
         billed = billed_ms(outcome.duration_ms, outcome.init_ms)

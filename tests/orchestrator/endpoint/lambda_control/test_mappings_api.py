@@ -130,3 +130,25 @@ def test_mapping_errors(lambda_client: Any, dynamodb: Any, create: Create) -> No
     assert errors["no stream"]["Message"].startswith("Stream not found")
     assert "DynamoDB streams only" in errors["sqs"]["Message"]
     assert errors["no function"]["Code"] == "ResourceNotFoundException"
+
+
+def test_mapping_to_an_alias_runs_its_version(ripple: Ripple, lambda_client: Any,
+                                              dynamodb: Any, create: Create) -> None:
+    # Given version 1 behind alias "live", $LATEST changed since, and a mapping to the alias
+    name = create(PRINTER)
+    lambda_client.publish_version(FunctionName=name)
+    lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion="1")
+    lambda_client.update_function_code(
+        FunctionName=name, ZipFile=zipped("def handler(event, context):\n    print('LATEST')\n"))
+    table, stream = _table_with_stream(dynamodb)
+    mapping = lambda_client.create_event_source_mapping(
+        FunctionName=f"{name}:live", EventSourceArn=stream, StartingPosition="TRIM_HORIZON")
+    # When an item is written
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "via-alias"}})
+    # Then version 1's code got the record (its log says so), and the mapping names the alias
+    wait_for(lambda: _seen(ripple, name), timeout=60)
+    assert _seen(ripple, name) == ["INSERT via-alias"]
+    logs = ripple.logs(name)
+    assert "\nLATEST\n" not in logs and "START RequestId: " in logs
+    assert re.findall(r"START RequestId: \S+ Version: (\S+)", logs) == ["1"]
+    assert mapping["FunctionArn"].endswith(f":function:{name}:live")

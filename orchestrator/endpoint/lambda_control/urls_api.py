@@ -4,7 +4,9 @@ A function URL is served by this endpoint at `/_ripple/url/<url id>/` (Lambda's 
 `https://<url id>.lambda-url.<region>.on.aws/`): every method on every path below it reaches
 the function (or the alias the URL names) as a payload 2.0 event with the URL's domain, and
 its answer is read as an HTTP API reads one (API Gateway's event and response machinery).
-AuthType AWS_IAM and Cors are recorded and shown, not enforced."""
+A URL's Cors is applied as an HTTP API applies its CORS configuration (the preflight answered
+without the function, the allow-origin header on answers); AuthType AWS_IAM is recorded and
+shown, not enforced."""
 
 from __future__ import annotations
 
@@ -13,8 +15,14 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
 
-from orchestrator.endpoint.apigateway.responses import MalformedResponse, function_answer
+from orchestrator.endpoint.apigateway.cors import decorate, is_preflight, preflight
+from orchestrator.endpoint.apigateway.responses import (
+    Answer,
+    MalformedResponse,
+    function_answer,
+)
 from orchestrator.endpoint.apigateway.stage import RequestIds
 from orchestrator.endpoint.lambda_control.requests import (
     ResourceConflict,
@@ -31,6 +39,7 @@ from orchestrator.functions.urls import FunctionUrl, FunctionUrls
 from orchestrator.functions.versions import LATEST
 from orchestrator.invocations.invoke import function_name, function_qualifier
 from orchestrator.services.calls import name_operation
+from orchestrator.spec.api_access import Cors
 
 router = APIRouter()
 PATH = "/2021-10-31/functions/{name}/url"
@@ -52,7 +61,7 @@ async def create_url(name: str, request: Request) -> dict[str, Any]:
                                "FunctionUrlConfig exists for this Lambda function")
     url = FunctionUrl(function=function, qualifier=qualifier,
                       auth_type=_auth_type(field(body, "AuthType", str, required=True)),
-                      cors=field(body, "Cors", dict) or {},
+                      cors=_checked_cors(field(body, "Cors", dict)),
                       invoke_mode=_invoke_mode(field(body, "InvokeMode", str)))
     urls.put(url)
     return _shape(request, url)
@@ -74,7 +83,7 @@ async def update_url(name: str, request: Request) -> dict[str, Any]:
     if body.get("AuthType") is not None:
         update["auth_type"] = _auth_type(field(body, "AuthType", str))
     if body.get("Cors") is not None:
-        update["cors"] = field(body, "Cors", dict)
+        update["cors"] = _checked_cors(field(body, "Cors", dict))
     if body.get("InvokeMode") is not None:
         update["invoke_mode"] = _invoke_mode(field(body, "InvokeMode", str))
     url = url.model_copy(update=update).touched()
@@ -115,6 +124,9 @@ async def serve(url_id: str, request: Request, path: str = "") -> Response:
         body=await request.body(),
         source_ip=request.client.host if request.client else "127.0.0.1",
         protocol=f"HTTP/{scope.get('http_version', '1.1')}")
+    cors = _cors(url.cors) if url.cors else None
+    if cors is not None and is_preflight(http_request):
+        return _response(preflight(cors, http_request, PAYLOAD_FORMAT), "")
     ids = RequestIds.new(PAYLOAD_FORMAT)
     event = http_event(http_request, route_key="$default", path_parameters={}, api_id=url_id,
                        request_id=ids.request_id,
@@ -135,12 +147,41 @@ async def serve(url_id: str, request: Request, path: str = "") -> Response:
         answer = function_answer(PAYLOAD_FORMAT, result.payload)
     except MalformedResponse:
         return _plain(502, "Internal Server Error")
+    if cors is not None:
+        decorate(answer, cors, http_request)
+    return _response(answer, result.request_id)
+
+
+def _response(answer: Answer, request_id: str) -> Response:
     response = Response(answer.body, status_code=answer.status)
+    extra = [("x-amzn-RequestId", request_id)] if request_id else []
     response.raw_headers += [(name.encode("latin-1", "replace"),
                               value.encode("latin-1", "replace"))
-                             for name, value in [*answer.headers,
-                                                 ("x-amzn-RequestId", result.request_id)]]
+                             for name, value in [*answer.headers, *extra]]
     return response
+
+
+def _cors(given: dict[str, Any]) -> Cors:
+    """Lambda's Cors structure as the stage's CORS settings."""
+    try:
+        return Cors(allow_origins=given.get("AllowOrigins") or [],
+                    allow_methods=given.get("AllowMethods") or ["*"],
+                    allow_headers=given.get("AllowHeaders") or [],
+                    expose_headers=given.get("ExposeHeaders") or [],
+                    max_age=given.get("MaxAge"),
+                    allow_credentials=bool(given.get("AllowCredentials")))
+    except ValidationError as error:
+        reasons = "; ".join(str(problem["msg"]) for problem in error.errors())
+        for spec_name, lambda_name in (("allow_credentials", "AllowCredentials"),
+                                       ("allow_origins", "AllowOrigins")):
+            reasons = reasons.replace(spec_name, lambda_name)  # in the caller's words
+        raise InvalidParameterValue(f"Cors: {reasons}") from None
+
+
+def _checked_cors(given: dict[str, Any] | None) -> dict[str, Any]:
+    if given:
+        _cors(given)
+    return given or {}
 
 
 def _plain(status: int, message: str) -> Response:

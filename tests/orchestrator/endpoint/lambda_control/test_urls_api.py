@@ -75,3 +75,38 @@ def test_deleted_url_and_failing_function(lambda_client: Any, create: Create) ->
         "Message": "Internal Server Error"}
     assert gone.status_code == 404
     assert again.value.response["Error"]["Code"] == "ResourceConflictException"
+
+
+def test_url_cors_answers_preflights_and_marks_answers(lambda_client: Any,
+                                                       create: Create) -> None:
+    # Given a URL whose Cors allows one origin to POST
+    name = create(returning("hi"))
+    url = lambda_client.create_function_url_config(
+        FunctionName=name, AuthType="NONE",
+        Cors={"AllowOrigins": ["https://app.example"], "AllowMethods": ["POST"],
+              "MaxAge": 60})["FunctionUrl"]
+    # When a browser sends a preflight, then the request, from that origin
+    preflight = httpx.options(url, headers={"Origin": "https://app.example",
+                                            "Access-Control-Request-Method": "POST"},
+                              timeout=60)
+    answer = httpx.post(url, headers={"Origin": "https://app.example"}, timeout=60)
+    # Then the URL answered the preflight itself, and the answer carries the allowed origin
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "https://app.example"
+    assert preflight.headers["access-control-allow-methods"] == "POST"
+    assert preflight.headers["access-control-max-age"] == "60"
+    assert answer.text == "hi"
+    assert answer.headers["access-control-allow-origin"] == "https://app.example"
+
+
+def test_bad_cors_is_refused(lambda_client: Any, create: Create) -> None:
+    # Given a function
+    name = create(returning(1))
+    # When a URL asks for credentials from any origin (browsers refuse that)
+    with pytest.raises(ClientError) as raised:
+        lambda_client.create_function_url_config(
+            FunctionName=name, AuthType="NONE",
+            Cors={"AllowOrigins": ["*"], "AllowCredentials": True})
+    # Then it is refused, saying why
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "AllowCredentials needs named origins" in raised.value.response["Error"]["Message"]

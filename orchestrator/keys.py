@@ -80,7 +80,8 @@ def aliases(function: str) -> str:
 
 
 def function_extras(function: str) -> str:
-    """Hash: what the Lambda API sets beside the configuration (tags, function URL) as JSON."""
+    """Hash: what the Lambda API keeps beside the configuration (tags, resource policy, event
+    invoke configuration), each as JSON."""
     return f"ripple:function_extras:{function}"
 
 

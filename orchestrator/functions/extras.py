@@ -1,6 +1,7 @@
-"""What the Lambda API keeps beside a function's configuration: its tags, its function URL and
-its event invoke configuration's timestamp. None of it changes the code that runs, so none of
-it is part of the FunctionConfig (whose revision keys the execution environments)."""
+"""What the Lambda API keeps beside a function's configuration: its tags, its resource policy
+and what its event invoke configuration was given (destination ARN, time). None of it changes
+the code that runs, so none of it is part of the FunctionConfig (whose revision keys the
+execution environments)."""
 
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ err = Console(stderr=True)
 MAX_EVENTS = 1_000_000
 MAX_SECONDS = 3600.0
 DEFAULT_SECONDS = 10.0
+DEFAULT_RATE = "200"  # events/s, open loop, when neither --rate nor --concurrency is given
 
 
 def loopback(url: str) -> bool:
@@ -42,11 +43,10 @@ def loopback(url: str) -> bool:
 
 def plan_of(target: Target, endpoint: str, stage: str, rate: str | None, concurrency: int,
             count: int | None, duration: float | None, **options: Any) -> Plan:
-    if rate is None and not concurrency:
-        raise LoadError("say how to send: --rate 200 (open loop) or --concurrency 32 "
-                        "(closed loop)")
     if rate is not None and concurrency:
         raise LoadError("--rate and --concurrency exclude each other: pick one")
+    if rate is None and not concurrency:
+        rate = DEFAULT_RATE
     if rate is not None:
         Profile.parse(rate)
     if count is None and duration is None:
@@ -105,7 +105,8 @@ def load(
     target: Annotated[str | None, typer.Argument(
         help="invoke:NAME, s3:BUCKET/PREFIX, ddb:TABLE or 'http:METHOD /path'")] = None,
     rate: Annotated[str | None, typer.Option(
-        help="open loop, events/s: 200, or ramps like '10..200@30,200' (from..to@seconds)")]
+        help="open loop, events/s: 200 (the default when neither this nor --concurrency), "
+             "or ramps like '10..200@30,200' (from..to@seconds)")]
     = None,
     concurrency: Annotated[int, typer.Option(min=0, max=1024,
                                              help="closed loop: requests in flight")] = 0,

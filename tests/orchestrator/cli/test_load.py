@@ -62,8 +62,8 @@ def test_async_invokes_reconcile_with_the_ledger_and_the_records(
     # Given a no-op function (3,000 events by hand; 1,000 here to keep CI short)
     name = deploy(NOOP)
     ledger_before = ripple.api("GET", "/_ripple/api/ledger").get(name, {})
-    # When ripple load sends 1,000 async invokes at 500/s
-    summary = load(ripple, f"invoke:{name}", "--count", "1000", "--rate", "500")
+    # When ripple load sends 1,000 async invokes, saying only how many (open loop at 200/s)
+    summary = load(ripple, f"invoke:{name}", "--count", "1000")
     # Then every event sent is accounted for, and the ledger says the same
     assert summary["sent"] == 1000
     assert summary["sent"] == summary["succeeded"] + summary["failed"] + \

@@ -7,20 +7,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.conftest import Ripple, clean_environment
 
 SCRIPT = Path(__file__).with_name("deploy_with_aws_cli.sh")
 
 
-@pytest.mark.skipif(shutil.which("zip") is None, reason="the script zips with `zip`")
 def test_localstack_style_script_runs_unchanged(ripple: Ripple, tmp_path: Path) -> None:
     # Given the AWS CLI from this environment, dummy credentials and ripple's endpoint
     venv_bin = str(Path(sys.executable).parent)

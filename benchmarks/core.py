@@ -1,62 +1,50 @@
-"""Issue 2's figures, side by side in one run on one Redis.
+"""The hot path against raw Celery on the same Redis, in interleaved rounds (issue 12).
 
-1. Throughput: raw Celery no-op tasks vs ripple async no-op invocations through the Invoke API,
-   end to end (first send to last completion), 2 workers each.
-2. Warm sync invoke latency through the Invoke API vs a bare handler call (an environment
-   invoked directly, no HTTP, no Celery) and a raw Celery round trip.
-3. Cold start (spawn to handler ready) vs a bare `python -c pass`.
+1. Worker drain: N async no-ops queued while no worker runs, then W workers drain them; ripple
+   vs raw Celery (solo pool, late acks, prefetch 1), per worker process, W = 1 and 2.
+2. End to end: ripple through the Invoke API with `ripple load` (closed loop, Event) vs raw
+   Celery with an `apply_async` producer, both with 2 workers; CPU per invocation per role.
+3. Warm sync latency p50/p99: the Invoke API and the API Gateway stage vs a raw Celery round
+   trip and a bare handler call (an environment driven directly).
+4. Tracing on vs off: end-to-end throughput through the Invoke API, rounds alternating.
 
-Run: python benchmarks/core.py [--tasks 3000] [--latency 2000]. Not a test: it prints figures.
+Every figure is a ratio against its baseline in the same round; rounds alternate which side
+goes first. Run: python benchmarks/core.py [--rounds 3] [--tasks 10000]. Not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-import psutil
 import redis
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.harness import percentile, start_stack, stop_stack, warm_latencies  # noqa: E402
-from orchestrator.functions.config import FunctionConfig  # noqa: E402
+from benchmarks.core_parts import (  # noqa: E402
+    RawCelery,
+    Stack,
+    deploy_noop,
+    percentile,
+    spread,
+)
+from benchmarks.harness import warm_latencies  # noqa: E402
 from orchestrator.process.redis_server import EmbeddedRedis  # noqa: E402
 from orchestrator.settings import Settings  # noqa: E402
-from workers.environments.environment import Environment  # noqa: E402
-
-RAW_CELERY = textwrap.dedent("""
-    import os, redis
-    from celery import Celery
-    app = Celery("raw", broker=os.environ["REDIS_URL"])
-    app.conf.update(task_acks_late=True, task_reject_on_worker_lost=True,
-                    worker_prefetch_multiplier=1, task_ignore_result=True,
-                    worker_hijack_root_logger=False)
-    counter = redis.Redis.from_url(os.environ["REDIS_URL"])
-
-    @app.task(name="noop")
-    def noop(reply=None):
-        if reply:
-            counter.lpush(reply, 1)
-        else:
-            counter.incr("bench:done")
-""")
-NOOP_HANDLER = "def handler(event, context):\n    return None\n"
 
 
-def wait_until(condition, timeout: float = 300) -> None:  # type: ignore[no-untyped-def]
+def wait_until(condition: Callable[[], bool], timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -64,204 +52,155 @@ def wait_until(condition, timeout: float = 300) -> None:  # type: ignore[no-unty
         time.sleep(0.005)
 
 
-def raw_celery(url: str, work: Path, tasks: int, workers: int) -> tuple[float, list[float]]:
-    (work / "rawapp.py").write_text(RAW_CELERY)
-    env = {**os.environ, "REDIS_URL": url, "PYTHONPATH": str(work)}
-    procs = [subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "rawapp", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "-n", f"raw{index}@%h"], env=env, cwd=work) for index in range(workers)]
-    sys.path.insert(0, str(work))
-    os.environ["REDIS_URL"] = url
-    import rawapp  # type: ignore[import-not-found]
-
-    client = redis.Redis.from_url(url)
-    try:
-        time.sleep(3)
-        rawapp.noop.apply_async()  # warms the producer connection and the worker
-        wait_until(lambda: int(client.get("bench:done") or 0) >= 1)
-        client.set("bench:done", 0)
-        started = time.perf_counter()
-        for _ in range(tasks):
-            rawapp.noop.apply_async()
-        wait_until(lambda: int(client.get("bench:done") or 0) >= tasks)
-        throughput = tasks / (time.perf_counter() - started)
-        latencies = []
-        for index in range(300):
-            reply = f"bench:reply:{index}"
-            begun = time.perf_counter()
-            rawapp.noop.apply_async(args=[reply])
-            client.blpop([reply], timeout=10)
-            latencies.append((time.perf_counter() - begun) * 1000)
-        return throughput, latencies
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait()
+def drain_rate(done: Callable[[], int], total: int, start: Callable[[], object]) -> float:
+    """Events/s between 5% done and all done, once `start()` set the workers going."""
+    start()
+    wait_until(lambda: done() >= total // 20)
+    first, begun = done(), time.perf_counter()
+    wait_until(lambda: done() >= total)
+    return (total - first) / (time.perf_counter() - begun)
 
 
-def deploy_noop(endpoint: str, work: Path) -> None:
-    code = work / "noop"
-    code.mkdir(exist_ok=True)
-    (code / "app.py").write_text(NOOP_HANDLER)
-    (work / "bench.yaml").write_text(
-        "functions:\n  noop:\n    handler: app.handler\n    code: ./noop\n")
-    subprocess.run([sys.executable, "-m", "orchestrator.cli", "deploy", str(work / "bench.yaml")],
-                   env={**os.environ, "RIPPLE_ENDPOINT": endpoint}, check=True, cwd=ROOT)
-
-
-def invocations(endpoint: str) -> int:
-    return int(httpx.get(endpoint + "/_ripple/api/functions/noop").json()["counters"][
-        "invocations"])
-
-
-def cpu_ms(procs: list[psutil.Process], alone: psutil.Process) -> list[float]:
-    """CPU time used so far by each process and its children (environments), in ms;
-    `alone` is counted without its children (it is the benchmark, parent of them all)."""
-    totals = []
-    for proc in procs:
-        used = 0.0
-        members = [proc] if proc == alone else [proc, *proc.children(recursive=True)]
-        for member in members:
-            try:
-                times = member.cpu_times()
-                used += times.user + times.system
-            except psutil.NoSuchProcess:
-                pass
-        totals.append(used * 1000)
-    return totals
-
-
-def ripple_direct(endpoint: str, url: str, tasks: int) -> float:
-    """Async invocations queued by the dispatcher itself: ripple's worker side alone."""
+def ripple_drain(url: str, work: Path, tasks: int, workers: int) -> float:
     from orchestrator.functions.registry import Registry
     from orchestrator.invocations.dispatch import Dispatcher
     from orchestrator.invocations.message import InvocationRequest
 
     client = redis.Redis.from_url(url)
-    function = Registry(client).get("noop")
-    assert function is not None
-    dispatcher = Dispatcher(client)
-    before = invocations(endpoint)
-    started = time.perf_counter()
-    for _ in range(tasks):
-        dispatcher.send(InvocationRequest(function=function))
-    wait_until(lambda: invocations(endpoint) - before >= tasks)
-    return tasks / (time.perf_counter() - started)
+    with Stack(url, work, workers=0) as stack:
+        deploy_noop(stack.endpoint, work)
+        function = Registry(client).get("noop")
+        assert function is not None
+        dispatcher = Dispatcher(client)
+        for _ in range(tasks):
+            dispatcher.send(InvocationRequest(function=function))
+        before = stack.invocations()
+        return drain_rate(lambda: stack.invocations() - before, tasks,
+                          lambda: stack.add_workers(workers))
 
 
-def ripple_async(endpoint: str, tasks: int) -> float:
-    def counters() -> int:
-        return invocations(endpoint)
-
-    with httpx.Client(base_url=endpoint) as client:  # warm: one env per worker thread
-        for _ in range(20):
-            client.post("/2015-03-31/functions/noop/invocations", content=b"{}")
-    before = counters()
-    started = time.perf_counter()
-    per_thread = tasks // 4
-
-    def send(_: int) -> None:
-        with httpx.Client(base_url=endpoint) as client:
-            for _ in range(per_thread):
-                client.post("/2015-03-31/functions/noop/invocations", content=b"{}",
-                            headers={"X-Amz-Invocation-Type": "Event"})
-
-    with ThreadPoolExecutor(4) as pool:
-        list(pool.map(send, range(4)))
-    wait_until(lambda: counters() - before >= per_thread * 4)
-    return per_thread * 4 / (time.perf_counter() - started)
-
-
-def ripple_sync_latency(endpoint: str, count: int) -> list[float]:
-    latencies = []
-    with httpx.Client(base_url=endpoint) as client:
-        for index in range(count + 50):
-            begun = time.perf_counter()
-            client.post("/2015-03-31/functions/noop/invocations", content=b"{}")
-            if index >= 50:
-                latencies.append((time.perf_counter() - begun) * 1000)
-    return latencies
+def ripple_end_to_end(url: str, work: Path, tasks: int, tracing: bool = True,
+                      ) -> tuple[float, dict[str, float]]:
+    """Throughput through the Invoke API with `ripple load`, and CPU ms per invocation."""
+    with Stack(url, work, workers=2, tracing=tracing) as stack:
+        deploy_noop(stack.endpoint, work)
+        stack.warm()
+        cpu_before = stack.cpu()
+        children = os.times()
+        result = subprocess.run(
+            [sys.executable, "-m", "orchestrator.cli", "load", "invoke:noop", "--count",
+             str(tasks), "--concurrency", "32", "--invocation-type", "Event", "--json"],
+            env={**os.environ, "RIPPLE_ENDPOINT": stack.endpoint}, capture_output=True,
+            text=True, cwd=ROOT, check=True)
+        after = os.times()
+        cpu = {role: (used - cpu_before[role]) * 1000 / tasks
+               for role, used in stack.cpu().items()}
+        cpu["load generator"] = ((after.children_user + after.children_system)
+                                 - (children.children_user + children.children_system)
+                                 ) * 1000 / tasks
+        summary = json.loads(result.stdout)
+        assert summary["succeeded"] == tasks, summary
+        return float(summary["throughput_per_s"]), cpu
 
 
-def cold_starts(work: Path, count: int) -> tuple[list[float], list[float]]:
-    function = FunctionConfig(name="noop", handler="app.handler", code_sha256="x")
-    ready, bare = [], []
-    for index in range(count):
-        begun = time.perf_counter()
-        env = Environment(function, work / "noop", Settings())
-        outcome = env.invoke(f"c{index}", b"{}")
-        ready.append(outcome.init_ms or 0.0)
-        env.stop()
-        begun = time.perf_counter()
-        subprocess.run([sys.executable, "-c", "pass"], check=True)
-        bare.append((time.perf_counter() - begun) * 1000)
-    return ready, bare
+def sync_latencies(url: str, work: Path, count: int) -> tuple[list[float], list[float]]:
+    """Warm sync invokes of the no-op, sequential: through the Invoke API, then the stage."""
+    with Stack(url, work, workers=2) as stack:
+        deploy_noop(stack.endpoint, work, route=True)
+        found = []
+        for host, port, method, path in (
+                ("127.0.0.1", stack.port, "POST", "/2015-03-31/functions/noop/invocations"),
+                ("127.0.0.1", stack.api_port, "GET", "/noop")):
+            connection = http.client.HTTPConnection(host, port, timeout=30)
+            latencies = []
+            for index in range(count + 100):
+                begun = time.perf_counter()
+                connection.request(method, path, body=b"{}" if method == "POST" else None)
+                response = connection.getresponse()
+                response.read()
+                assert response.status == 200, response.status
+                if index >= 100:
+                    latencies.append((time.perf_counter() - begun) * 1000)
+            connection.close()
+            found.append(latencies)
+        return found[0], found[1]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--tasks", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tasks", type=int, default=10000)
     parser.add_argument("--latency", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--tracing-rounds", type=int, default=10)
+    parser.add_argument("--tracing-tasks", type=int, default=4000)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ripple-bench-"))
     server = EmbeddedRedis(work / "redis")
     url = server.start()
+    raw = RawCelery(url, work)
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+          f"{args.rounds} rounds of {args.tasks:,} events")
     try:
-        print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-        raw_tps, raw_latency = raw_celery(url, work, args.tasks, args.workers)
-        procs = start_stack(url, work / "data", 4571, args.workers)
-        try:
-            endpoint = "http://127.0.0.1:4571"
-            deploy_noop(endpoint, work)
-            watched = [psutil.Process(proc.pid) for proc in procs]
-            watched.append(psutil.Process(server.pid or 0))
-            me = psutil.Process()
-            watched.append(me)
-            cpu_before = cpu_ms(watched, me)
-            ripple_tps = ripple_async(endpoint, args.tasks)
-            cpu_after = cpu_ms(watched, me)
-            per_invocation = [(after - before) / args.tasks
-                              for before, after in zip(cpu_before, cpu_after, strict=True)]
-            direct_tps = ripple_direct(endpoint, url, args.tasks)
-            sync = ripple_sync_latency(endpoint, args.latency)
-        finally:
-            stop_stack(procs)
+        drains: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+        ends: list[tuple[float, float, dict[str, float]]] = []
+        for round_number in range(args.rounds):
+            flip = round_number % 2 == 1
+            for workers in (1, 2):
+                pair = [lambda w=workers: raw.drain(args.tasks, w),
+                        lambda w=workers: ripple_drain(url, work, args.tasks, w)]
+                results = [run() for run in (pair[::-1] if flip else pair)]
+                raw_rate, ripple_rate = results[::-1] if flip else results
+                drains[workers].append((raw_rate, ripple_rate))
+                print(f"round {round_number + 1} drain, {workers} worker(s): raw Celery "
+                      f"{raw_rate:,.0f}/s, ripple {ripple_rate:,.0f}/s = "
+                      f"{ripple_rate / raw_rate:.2f}", flush=True)
+            raw_e2e = raw.end_to_end(args.tasks, 2)
+            ripple_e2e, cpu = ripple_end_to_end(url, work, args.tasks)
+            ends.append((raw_e2e, ripple_e2e, cpu))
+            print(f"round {round_number + 1} end to end: raw Celery {raw_e2e:,.0f}/s, ripple "
+                  f"{ripple_e2e:,.0f}/s = {ripple_e2e / raw_e2e:.2f}", flush=True)
+        raw_latency = raw.round_trips(args.latency)
+        invoke_latency, stage_latency = sync_latencies(url, work, args.latency)
         bare = warm_latencies(work / "noop", Settings(), args.latency)
-        ready, spawn = cold_starts(work, 20)
+        tracing: list[tuple[float, float]] = []
+        for round_number in range(args.tracing_rounds):
+            order = (True, False) if round_number % 2 == 0 else (False, True)
+            rates = {on: ripple_end_to_end(url, work, args.tracing_tasks, tracing=on)[0]
+                     for on in order}
+            tracing.append((rates[False], rates[True]))
+            print(f"tracing round {round_number + 1}: off {rates[False]:,.0f}/s, on "
+                  f"{rates[True]:,.0f}/s, cost {1 - rates[True] / rates[False]:+.1%}",
+                  flush=True)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"\n## Throughput (no-op, end to end, {args.workers} workers, {args.tasks} tasks)")
-    print(f"raw Celery (solo pool, late acks)  {raw_tps:8.0f} tasks/s")
-    print(f"ripple async via Invoke API        {ripple_tps:8.0f} invocations/s")
-    print(f"ratio ripple / raw Celery          {ripple_tps / raw_tps:8.2f}   (goal >= 0.8)")
-    print(f"ripple async, queued directly      {direct_tps:8.0f} invocations/s   "
-          f"(no HTTP: worker side alone, ratio {direct_tps / raw_tps:.2f})")
-    endpoint_ms, *rest = per_invocation
-    workers_ms, redis_ms, client_ms = sum(rest[:-2]), rest[-2], rest[-1]
-    print(f"CPU per invocation (ms): endpoint {endpoint_ms:.2f}, workers + environments "
-          f"{workers_ms:.2f}, Redis {redis_ms:.2f}, HTTP client {client_ms:.2f}; total "
-          f"{sum(per_invocation):.2f} on {os.cpu_count()} cores")
-    print("\n## Warm sync invoke latency (ms)          p50      p99")
-    for label, values in (("bare handler call (env direct)", bare),
+    print("\n## Worker drain of queued async no-ops (per worker process)")
+    for workers, pairs in drains.items():
+        ratios = [ripple / base for base, ripple in pairs]
+        print(f"{workers} worker(s): raw Celery {spread([b for b, _ in pairs])}/s, ripple "
+              f"{spread([r for _, r in pairs])}/s; ratio {spread(ratios, 2)}   (goal >= 0.8 "
+              f"in every round: {'met' if min(ratios) >= 0.8 else 'missed'})")
+    ratios = [ripple / base for base, ripple, _ in ends]
+    print("\n## End to end, 2 workers: Invoke API + ripple load vs apply_async + Celery")
+    print(f"raw Celery {spread([b for b, _, _ in ends])}/s, ripple "
+          f"{spread([r for _, r, _ in ends])}/s; ratio {spread(ratios, 2)}   (goal >= 0.6)")
+    roles = ends[0][2].keys()
+    print("CPU ms per invocation: " + ", ".join(
+        f"{role} {statistics.median(cpu[role] for _, _, cpu in ends):.2f}" for role in roles)
+        + f"; total {statistics.median(sum(cpu.values()) for _, _, cpu in ends):.2f}")
+    print("\n## Warm sync latency (ms)                  p50      p99")
+    for label, values in (("bare handler call (environment direct)", bare),
                           ("raw Celery round trip", raw_latency),
-                          ("ripple Invoke API (HTTP)", sync)):
-        print(f"{label:38s} {percentile(values, .5):7.2f}  {percentile(values, .99):7.2f}")
-    ratio = statistics.median(sync) / statistics.median(raw_latency)
-    overhead = percentile(sync, .5) - percentile(bare, .5)
-    print(f"ratio ripple / raw Celery p50          {ratio:7.2f}")
-    print(f"ripple overhead over bare call p50     {overhead:7.2f} ms"
-          "   (goal p50 <= 3 ms, p99 <= 10 ms)")
-    print("\n## Cold start (ms)                        p50      max")
-    print(f"python -c pass (bare spawn)            {percentile(spawn, .5):7.1f}  {max(spawn):7.1f}")
-    print(f"spawn to handler ready (Init Duration) {percentile(ready, .5):7.1f}  {max(ready):7.1f}"
-          "   (goal <= 200 ms)")
+                          ("ripple Invoke API", invoke_latency),
+                          ("ripple API Gateway stage", stage_latency)):
+        print(f"{label:40s} {percentile(values, .5):7.2f}  {percentile(values, .99):7.2f}")
+    print("(goal with tracing on: p50 <= 3 ms, p99 <= 10 ms)")
+    costs = [1 - on / off for off, on in tracing]
+    print(f"\n## Tracing on vs off, {len(tracing)} rounds: cost median "
+          f"{statistics.median(costs):+.1%}, rounds {min(costs):+.1%} .. {max(costs):+.1%}"
+          "   (goal: median <= 5%, no round over 10%)")
 
 
 if __name__ == "__main__":
-    threading.excepthook = lambda hook: None  # quiet shutdown of client threads
     main()

@@ -48,6 +48,7 @@ def test_workers_and_endpoint_share_the_token_and_workers_send_task_events() -> 
     assert endpoint["RIPPLE_TOKEN"] == worker["RIPPLE_TOKEN"]
     assert endpoint["RIPPLE_TOKEN"].startswith("${RIPPLE_TOKEN:?")
     assert worker["RIPPLE_TASK_EVENTS"] == "true"
-    # And Jaeger runs only under the tracing profile, its OTLP receiver on, forwarding settable
+    # And Jaeger runs only under the tracing profile, and the endpoint forwards to its OTLP/HTTP
+    # port unless told otherwise, so `--profile tracing` alone shows ripple's spans in Jaeger
     assert services["jaeger"]["profiles"] == ["tracing"]
-    assert "RIPPLE_OTLP_FORWARD" in endpoint
+    assert endpoint["RIPPLE_OTLP_FORWARD"] == "${RIPPLE_OTLP_FORWARD:-http://jaeger:4318}"

@@ -2,8 +2,9 @@
 Collector), from a background thread with a bounded queue.
 
 Forwarding is best effort: a full queue, an unreachable target or an error answer drops that
-export, counts it and logs (at most once a minute). It never slows or fails the exporter that
-sent it to ripple.
+export, counts it and logs (at most once a minute; a target that cannot be reached at all, as
+Compose's Jaeger when its profile is off, is said once until it answers). It never slows or
+fails the exporter that sent it to ripple.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Forwarder:
         self._queue: queue.Queue[Export | None] = queue.Queue(maxsize=queue_size)
         self._lock = threading.Lock()
         self._warned_at = 0.0
+        self._said_unreachable = False
         self._thread = threading.Thread(target=self._run, name="ripple-otlp-forward",
                                         daemon=True)
         self._thread.start()
@@ -80,19 +82,26 @@ class Forwarder:
                     headers["Content-Encoding"] = export.content_encoding
                 try:
                     answer = client.post(self.url, content=export.body, headers=headers)
+                except httpx.ConnectError as error:
+                    self._count(ok=False, reason=f"unreachable: {error}", unreachable=True)
+                    continue
                 except httpx.HTTPError as error:
                     self._count(ok=False, reason=str(error) or type(error).__name__)
                     continue
                 self._count(ok=answer.is_success, reason=f"HTTP {answer.status_code}")
 
-    def _count(self, ok: bool, reason: str) -> None:
+    def _count(self, ok: bool, reason: str, unreachable: bool = False) -> None:
         with self._lock:
             if ok:
                 self.forwarded += 1
+                self._said_unreachable = False
                 return
             self.dropped += 1
+            if unreachable and self._said_unreachable:
+                return
             if time.monotonic() - self._warned_at < 60:
                 return
             self._warned_at = time.monotonic()
+            self._said_unreachable = unreachable
         log.warning("OTLP forward to %s failed (%s): %d exports dropped so far",
                     self.url, reason, self.dropped)

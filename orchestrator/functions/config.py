@@ -50,6 +50,12 @@ class FunctionConfig(BaseModel):
         return digest[:16]
 
     @property
+    def environment_key(self) -> str:
+        """What a warm environment runs: this code and configuration, as this version (each
+        published version has environments of its own, as on Lambda)."""
+        return f"{self.version}:{self.lambda_version}"
+
+    @property
     def arn(self) -> str:
         return f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{self.name}"
 

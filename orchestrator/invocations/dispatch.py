@@ -101,7 +101,7 @@ class Dispatcher:
         message = task_message(INVOKE_TASK, request.attempt_id,
                                [request.model_dump(mode="json")], shared, f"({function.name})")
         accepted = request.request_id if new_hop and not request.is_sync else ""
-        return ([keys.warm(function.name, function.version), keys.WORKERS, shared,
+        return ([keys.warm(function.name, function.environment_key), keys.WORKERS, shared,
                  keys.ledger(function.name), keys.in_flight(function.name),
                  keys.CHAOS_DUPLICATE],
                 [message, keys.worker_queue(""), accepted, request.enqueued,

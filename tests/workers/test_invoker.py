@@ -151,7 +151,7 @@ def test_warm_affinity_routes_the_next_event_to_this_worker(chain: Chain) -> Non
     chain.dispatcher.send(async_event(function, {"n": 1}))
     first = chain.run_next()
     assert first.env_alive
-    assert chain.redis.lrange(keys.warm("f", function.version), 0, -1) == [WORKER_ID.encode()]
+    assert chain.redis.lrange(keys.warm("f", function.environment_key), 0, -1) == [WORKER_ID.encode()]
     # When the next event for the same version is sent
     chain.dispatcher.send(async_event(function, {"n": 2}))
     # Then it goes to this worker's own queue and runs warm

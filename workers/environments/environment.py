@@ -87,7 +87,7 @@ class Environment:
             "Content-Type": "application/json",
             "Lambda-Runtime-Aws-Request-Id": request_id,
             "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
-            "Lambda-Runtime-Invoked-Function-Arn": self.function.arn,
+            "Lambda-Runtime-Invoked-Function-Arn": self.function.qualified_arn,
             "Lambda-Runtime-Trace-Id": trace_header,
         }
         if client_context:

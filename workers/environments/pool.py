@@ -28,12 +28,19 @@ class EnvironmentPool:
         with self._lock:
             idle = self._idle.get(function.name, [])
             env = None
+            others: list[Environment] = []  # another published version's: kept for it
             while idle:
                 candidate = idle.pop()
-                if candidate.function.version == function.version and candidate.alive:
+                same_version = candidate.function.lambda_version == function.lambda_version
+                if not candidate.alive or (same_version and
+                                           candidate.function.version != function.version):
+                    retired.append(candidate)  # dead, or $LATEST's older code: never reused
+                elif same_version:
                     env = candidate
                     break
-                retired.append(candidate)  # an older version, or dead: never reused
+                else:
+                    others.append(candidate)
+            idle.extend(reversed(others))
             if env is not None:
                 self._busy.add(env)
         _stop_cleanly(retired)

@@ -17,7 +17,7 @@ class WarmAffinity(Middleware):
         if not ctx.env_alive:
             return
         function = ctx.request.function
-        key = keys.warm(function.name, function.version)
+        key = keys.warm(function.name, function.environment_key)
         ctx.pipe.lpush(key, self.worker_id)
         ctx.pipe.ltrim(key, 0, MAX_TOKENS - 1)
         ctx.pipe.expire(key, TOKEN_TTL_SECONDS)

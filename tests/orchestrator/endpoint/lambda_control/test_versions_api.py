@@ -43,6 +43,25 @@ def test_version_keeps_its_code_and_configuration(lambda_client: Any, create: Cr
         FunctionName=name, Qualifier="1")["Environment"] == {"Variables": {"STAGE": "one"}}
 
 
+WHO_AM_I = zipped("import os\n\ndef handler(event, context):\n"
+                  "    return [os.environ['AWS_LAMBDA_FUNCTION_VERSION'],"
+                  " context.function_version, context.invoked_function_arn]\n")
+
+
+def test_a_version_knows_which_version_it_is(lambda_client: Any, create: Create) -> None:
+    # Given a function published as version 1 with its code unchanged since
+    name = create(WHO_AM_I)
+    lambda_client.publish_version(FunctionName=name)
+    # When $LATEST, version 1, then $LATEST again are invoked (same code, one worker may hold
+    # both warm)
+    latest, first, again = (_run(lambda_client, name)[0], _run(lambda_client, name,
+                            Qualifier="1")[0], _run(lambda_client, name)[0])
+    # Then each environment reports its own version, and the ARN it was invoked by
+    assert latest[:2] == again[:2] == ["$LATEST", "$LATEST"]
+    assert latest[2].endswith(f":function:{name}")
+    assert first[:2] == ["1", "1"] and first[2].endswith(f":function:{name}:1")
+
+
 def test_publishing_unchanged_code_returns_the_same_version(lambda_client: Any,
                                                            create: Create) -> None:
     # Given a function published once

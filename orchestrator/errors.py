@@ -53,6 +53,16 @@ class InvalidParameterValue(AwsError):
     status = 400
 
 
+class ResourceConflict(AwsError):
+    code = "ResourceConflictException"
+    status = 409
+
+
+class PreconditionFailed(AwsError):
+    code = "PreconditionFailedException"
+    status = 412
+
+
 class InvalidRequestContent(AwsError):
     code = "InvalidRequestContentException"
     status = 400

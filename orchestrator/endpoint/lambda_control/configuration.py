@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from orchestrator.endpoint.lambda_control.requests import PreconditionFailed, field
-from orchestrator.errors import InvalidParameterValue
+from orchestrator.endpoint.lambda_control.requests import field
+from orchestrator.errors import InvalidParameterValue, PreconditionFailed
 from orchestrator.functions.config import DEAD_LETTER_LIST, FunctionConfig
 from orchestrator.invocations.invoke import function_name
 from orchestrator.spec.fields import RESERVED_VARIABLES, RUNTIMES

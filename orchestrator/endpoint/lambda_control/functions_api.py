@@ -20,7 +20,6 @@ from orchestrator.endpoint.lambda_control.configuration import (
 )
 from orchestrator.endpoint.lambda_control.deploy import register, unregister
 from orchestrator.endpoint.lambda_control.requests import (
-    ResourceConflict,
     body_of,
     field,
     latest,
@@ -29,7 +28,7 @@ from orchestrator.endpoint.lambda_control.requests import (
     registry,
     versions,
 )
-from orchestrator.errors import InvalidParameterValue
+from orchestrator.errors import InvalidParameterValue, ResourceConflict
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.functions.extras import FunctionExtras
 from orchestrator.functions.versions import LATEST

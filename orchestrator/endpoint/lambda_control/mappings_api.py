@@ -12,7 +12,6 @@ from fastapi import APIRouter, Request
 
 from orchestrator.endpoint.lambda_control.configuration import destination
 from orchestrator.endpoint.lambda_control.requests import (
-    ResourceConflict,
     body_of,
     field,
     function_arn,
@@ -20,7 +19,7 @@ from orchestrator.endpoint.lambda_control.requests import (
     registry,
     versions,
 )
-from orchestrator.errors import InvalidParameterValue, ResourceNotFound
+from orchestrator.errors import InvalidParameterValue, ResourceConflict, ResourceNotFound
 from orchestrator.functions.event_sources import (
     EventSourceMapping,
     EventSourceMappings,

@@ -11,13 +11,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from orchestrator.endpoint.lambda_control.requests import (
-    ResourceConflict,
     body_of,
     field,
     latest,
     registry,
 )
-from orchestrator.errors import ResourceNotFound
+from orchestrator.errors import ResourceConflict, ResourceNotFound
 from orchestrator.functions.extras import FunctionExtras
 from orchestrator.invocations.invoke import function_name
 from orchestrator.services.calls import name_operation

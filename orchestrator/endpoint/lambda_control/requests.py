@@ -9,7 +9,6 @@ import orjson
 from fastapi import Request
 
 from orchestrator.errors import (
-    AwsError,
     InvalidParameterValue,
     InvalidRequestContent,
     ResourceNotFound,
@@ -21,16 +20,6 @@ from orchestrator.invocations.invoke import InvokeService, function_name, functi
 from orchestrator.settings import ACCOUNT_ID
 
 T = TypeVar("T")
-
-
-class ResourceConflict(AwsError):
-    code = "ResourceConflictException"
-    status = 409
-
-
-class PreconditionFailed(AwsError):
-    code = "PreconditionFailedException"
-    status = 412
 
 
 async def body_of(request: Request) -> dict[str, Any]:

@@ -25,7 +25,6 @@ from orchestrator.endpoint.apigateway.responses import (
 )
 from orchestrator.endpoint.apigateway.stage import RequestIds
 from orchestrator.endpoint.lambda_control.requests import (
-    ResourceConflict,
     body_of,
     field,
     function_arn,
@@ -33,7 +32,13 @@ from orchestrator.endpoint.lambda_control.requests import (
     registry,
     versions,
 )
-from orchestrator.errors import AwsError, InvalidParameterValue, ResourceNotFound, TooManyRequests
+from orchestrator.errors import (
+    AwsError,
+    InvalidParameterValue,
+    ResourceConflict,
+    ResourceNotFound,
+    TooManyRequests,
+)
 from orchestrator.events.apigateway import HttpRequest, http_event
 from orchestrator.functions.urls import FunctionUrl, FunctionUrls
 from orchestrator.functions.versions import LATEST

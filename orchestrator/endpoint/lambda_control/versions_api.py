@@ -10,15 +10,18 @@ from fastapi import APIRouter, Request, Response
 
 from orchestrator.endpoint.lambda_control.configuration import check_revision, configuration
 from orchestrator.endpoint.lambda_control.requests import (
-    PreconditionFailed,
-    ResourceConflict,
     body_of,
     field,
     function_arn,
     latest,
     versions,
 )
-from orchestrator.errors import InvalidParameterValue, ResourceNotFound
+from orchestrator.errors import (
+    InvalidParameterValue,
+    PreconditionFailed,
+    ResourceConflict,
+    ResourceNotFound,
+)
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.functions.versions import LATEST, Alias
 from orchestrator.invocations.invoke import function_name

@@ -9,6 +9,7 @@ a pidfd and asks the template for its exit status once the pidfd says it has exi
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
@@ -260,7 +261,15 @@ def shared_template() -> Template:
     with _shared_lock:
         if _shared is None or _shared[0] != os.getpid():
             _shared = (os.getpid(), Template())
+            atexit.register(_stop_shared, os.getpid())
         return _shared[1]
+
+
+def _stop_shared(owner: int) -> None:
+    """At exit, reap this process's template instead of leaving it to the interpreter's
+    teardown (which warns of a child still running and a socket left open)."""
+    if _shared is not None and _shared[0] == owner == os.getpid():
+        _shared[1].stop()
 
 
 def ships_preloaded(code_dir: Path, preloaded: frozenset[str]) -> bool:

@@ -128,6 +128,7 @@ def chain(tmp_path: Path) -> Iterator[Chain]:
     redis.hset(keys.WORKERS, WORKER_ID, time.time())
     yield Chain(redis, registry, dispatcher, limiter, invoker, raising, exporter, server)
     pool.shutdown()
+    redis.close()
     server.stop()
 
 

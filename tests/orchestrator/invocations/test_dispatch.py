@@ -126,5 +126,7 @@ def test_a_send_while_redis_is_away_fails_and_the_next_one_works(
     # And once Redis is back, a send goes through
     url = server.start()
     assert asyncio.run(send(2))
-    assert queued_numbers(Redis.from_url(server.url)) == [2]
+    after = Redis.from_url(url)
+    assert queued_numbers(after) == [2]
+    after.close()
     redis.close()

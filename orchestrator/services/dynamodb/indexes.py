@@ -15,7 +15,7 @@ from typing import Any
 
 from orchestrator.services.dynamodb import keys, types
 from orchestrator.services.dynamodb.errors import ValidationError
-from orchestrator.services.dynamodb.schema import KEY_MISMATCH, Table
+from orchestrator.services.dynamodb.schema import Table, exact_key
 from orchestrator.services.dynamodb.types import INVALID, Item
 
 SEPARATOR = "\x00"
@@ -122,15 +122,7 @@ class IndexView(Table):
 
     def check_key(self, key: Any) -> Item:
         """An ExclusiveStartKey: the index's and the table's key attributes."""
-        if not isinstance(key, dict):
-            raise ValidationError(KEY_MISMATCH)
-        key = {name: types.validate_value(value) for name, value in key.items()}
-        if set(key) != set(self.key_names):
-            raise ValidationError(KEY_MISMATCH)
-        wanted = self.base_types | dict(self._key_types())
-        if any(types.type_of(key[name]) != wanted[name] for name in key):
-            raise ValidationError(KEY_MISMATCH)
-        return key
+        return exact_key(key, self.base_types | dict(self._key_types()))
 
     def entry(self, item: Item | None) -> tuple[str, str, Item] | None:
         """(partition, member, projected item) of the item's entry; None when the item lacks

@@ -20,6 +20,18 @@ NAME_PATTERN = re.compile(r"[a-zA-Z0-9_.-]+")
 TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]*:[0-9]*:table/([a-zA-Z0-9_.-]{3,255})")
 
 
+def exact_key(key: Any, wanted: dict[str, str]) -> Item:
+    """`key` validated as exactly the attributes `wanted` names, each of the type it names
+    ("S", "N", "B"); DynamoDB's key mismatch otherwise."""
+    if not isinstance(key, dict):
+        raise ValidationError(KEY_MISMATCH)
+    key = {name: types.validate_value(value) for name, value in key.items()}
+    if set(key) != set(wanted) or any(types.type_of(key[name]) != kind
+                                       for name, kind in wanted.items()):
+        raise ValidationError(KEY_MISMATCH)
+    return key
+
+
 def check_table_name(name: Any, member: str = "tableName") -> str:
     if not isinstance(name, str) or not name:
         raise ValidationError(f"1 validation error detected: Value null at '{member}' failed to "
@@ -119,14 +131,7 @@ class Table:
 
     def check_key(self, key: Any) -> Item:
         """A `Key` parameter (GetItem, DeleteItem, …): exactly the key attributes, right types."""
-        if not isinstance(key, dict):
-            raise ValidationError(KEY_MISMATCH)
-        key = {name: types.validate_value(value) for name, value in key.items()}
-        if set(key) != set(self.key_names):
-            raise ValidationError(KEY_MISMATCH)
-        for name, kind in self._key_types():
-            if types.type_of(key[name]) != kind:
-                raise ValidationError(KEY_MISMATCH)
+        key = exact_key(key, dict(self._key_types()))
         self._check_key_values(key)
         return key
 

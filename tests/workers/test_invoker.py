@@ -151,7 +151,8 @@ def test_warm_affinity_routes_the_next_event_to_this_worker(chain: Chain) -> Non
     chain.dispatcher.send(async_event(function, {"n": 1}))
     first = chain.run_next()
     assert first.env_alive
-    assert chain.redis.lrange(keys.warm("f", function.environment_key), 0, -1) == [WORKER_ID.encode()]
+    warm = keys.warm("f", function.environment_key)
+    assert chain.redis.lrange(warm, 0, -1) == [WORKER_ID.encode()]
     # When the next event for the same version is sent
     chain.dispatcher.send(async_event(function, {"n": 2}))
     # Then it goes to this worker's own queue and runs warm
@@ -173,6 +174,35 @@ def test_tracing_records_the_service_and_function_spans(chain: Chain) -> None:
     assert {"Initialization", "Invocation", "Overhead"} <= set(names), names
     assert len({span.context.trace_id for span in spans}) == 1
     assert ctx.runtime_trace_header.startswith("Root=1-")
+
+
+class SlowAfter(Middleware):
+    """Bookkeeping that takes a while after the handler answered."""
+
+    def after_invoke(self, ctx: InvocationContext) -> None:
+        time.sleep(0.05)
+
+
+CLOCKED = "import time\n\ndef handler(event, context):\n    return time.time_ns()\n"
+
+
+def test_the_invocation_span_is_the_handlers_window_not_the_bookkeepings(
+        chain: Chain) -> None:
+    # Given a handler that says when it ran, and 50 ms of bookkeeping after it answers
+    function = chain.deploy(CLOCKED)
+    chain.invoker.middleware.append(SlowAfter())
+    # When an async event runs
+    chain.dispatcher.send(async_event(function, {"n": 1}))
+    ctx = chain.run_next()
+    assert ctx.outcome is not None
+    ran_at = int(ctx.outcome.payload)
+    # Then the Invocation span holds the moment the handler ran, and Overhead the bookkeeping
+    spans = {span.name: span for span in chain.spans.get_finished_spans()}
+    invocation, overhead = spans["Invocation"], spans["Overhead"]
+    assert invocation.start_time is not None and invocation.end_time is not None
+    assert invocation.start_time <= ran_at <= invocation.end_time
+    assert overhead.end_time is not None and overhead.start_time == invocation.end_time
+    assert overhead.end_time - overhead.start_time >= 50_000_000
 
 
 class KillRedisAfter(Middleware):

@@ -97,6 +97,7 @@ class Environment:
         self.invocations += 1
         outcome = self._wait_for_result(request_id, started + timeout, timeout)
         outcome.duration_ms = (time.perf_counter() - started) * 1000
+        outcome.ended_ns = time.time_ns()
         outcome.init_ms = init_ms
         outcome.max_memory_mb = self._peak_memory_mb()
         if outcome.ok and outcome.max_memory_mb > self.function.memory:

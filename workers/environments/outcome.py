@@ -13,7 +13,8 @@ class Outcome:
     request_id: str
     payload: bytes
     error_type: str | None = None  # None on success
-    duration_ms: float = 0.0
+    duration_ms: float = 0.0  # from handing the event over to the answer
+    ended_ns: int = 0  # epoch ns the answer came (0 when no handler ran)
     init_ms: float | None = None  # set on a cold start
     max_memory_mb: int = 0
     output: str = ""  # what the runtime and handler wrote during the invocation

@@ -76,12 +76,13 @@ class Records(Middleware):
         pipe.xadd(keys.logs(function.name), {"request_id": request.request_id, "text": text},
                   maxlen=self.settings.log_retention, approximate=True)
         billed = billed_ms(outcome.duration_ms, outcome.init_ms)
+        answered = outcome.ended_ns / 1e9 if outcome.ended_ns else time.time()
         record = {
             "request_id": request.request_id, "function": function.name,
             "version": function.version, "trigger": request.trigger,
             "invocation_type": request.invocation_type.value, "attempt": request.attempt,
-            "trace_header": request.trace_header, "start": time.time() - outcome.duration_ms / 1000,
-            "queue_ms": round((time.time() - request.enqueued) * 1000 - outcome.duration_ms, 3),
+            "trace_header": request.trace_header, "start": answered - outcome.duration_ms / 1000,
+            "queue_ms": round((answered - request.enqueued) * 1000 - outcome.duration_ms, 3),
             "duration_ms": round(outcome.duration_ms, 3), "init_ms": outcome.init_ms,
             "billed_ms": billed, "memory_mb": function.memory,
             "max_memory_mb": outcome.max_memory_mb, "architecture": function.architecture,

@@ -88,14 +88,17 @@ class Tracing(Middleware):
         service_id, handler_id = self.recorder.new_span_id(), self.recorder.new_span_id()
         service_context = SpanContext(int(parent.trace_id, 16), service_id, False, SAMPLED)
         handler_context = SpanContext(service_context.trace_id, handler_id, False, SAMPLED)
-        invocation_start = ended - int(outcome.duration_ms * 1e6)
+        # The handler's window as the worker saw it: from the event handed over to the answer
+        # (taken when the answer came, not after the other hooks ran).
+        invocation_end = outcome.ended_ns or ended
+        invocation_start = invocation_end - int(outcome.duration_ms * 1e6)
         if outcome.init_ms is not None:
             record("Initialization", handler_context,
                    invocation_start - int(outcome.init_ms * 1e6), invocation_start)
-        record("Invocation", handler_context, invocation_start, ended,
+        record("Invocation", handler_context, invocation_start, invocation_end,
                span_id=ctx.extras["invocation_span"])  # type: ignore[arg-type]
         finished = time.time_ns()
-        record("Overhead", handler_context, ended, finished)
+        record("Overhead", handler_context, invocation_end, finished)
         record(function.name, service_context, started, finished, kind=SpanKind.SERVER,
                attributes=attributes, status=status, span_id=handler_id)
         record(function.name, span_context(parent), service_start, finished,

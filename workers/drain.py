@@ -31,6 +31,7 @@ from typing import Any
 from redis import Redis
 from redis.client import Pipeline
 
+from orchestrator.invocations.dispatch import INVOKE_TASK
 from workers.invoker import Invoker, Undelivered
 from workers.middleware import InvocationContext
 
@@ -43,11 +44,20 @@ MAX_EVENTS = 200  # taken after one Celery message, before going back to Celery'
 MAX_SECONDS = 1.0
 # Pop the first message of the first non-empty queue (KEYS[3..]) and record it as delivered and
 # unacknowledged, as kombu's QoS.append does: value [message, exchange, routing key], by tag.
+# A message that is not a ripple invocation goes back to the head of its queue, for Celery.
 _TAKE = """
 for i = 3, #KEYS do
   local raw = redis.call('RPOP', KEYS[i])
   if raw then
-    local properties = cjson.decode(raw)['properties']
+    local ok, envelope = pcall(cjson.decode, raw)
+    local properties = ok and type(envelope) == 'table' and envelope['properties']
+    local headers = ok and type(envelope) == 'table' and envelope['headers']
+    if type(properties) ~= 'table' or type(headers) ~= 'table'
+        or headers['task'] ~= ARGV[2] or type(properties['delivery_tag']) ~= 'string'
+        or type(properties['delivery_info']) ~= 'table' then
+      redis.call('RPUSH', KEYS[i], raw)
+      return false
+    end
     local info = properties['delivery_info']
     local tag = properties['delivery_tag']
     redis.call('HSET', KEYS[1], tag, '[' .. raw .. ',' .. cjson.encode(info['exchange'] or '')
@@ -148,7 +158,7 @@ class Drain:
                 ack(ctx.pipe, tag)
             if more and _fast(ctx):
                 ctx.pipe.eval(_TAKE, 2 + len(self.queues), UNACKED, UNACKED_INDEX,
-                              *self.queues, time.time())
+                              *self.queues, time.time(), INVOKE_TASK)
                 ctx.extras["takes"] = True
         return finish
 

@@ -12,6 +12,7 @@ from redis import Redis
 
 from orchestrator import keys
 from orchestrator.functions.config import FunctionConfig
+from orchestrator.invocations.dispatch import INVOKE_TASK
 from orchestrator.invocations.ledger import Ledger
 from tests.workers.conftest import WORKER_ID, Chain, async_event
 from workers import drain
@@ -48,7 +49,8 @@ def queue(chain: Chain, function: FunctionConfig, count: int) -> list[str]:
 def delivered_by_celery(redis: Redis) -> tuple[dict[str, object], str]:
     """The first queued message, taken and recorded as unacknowledged, as kombu delivers it."""
     pipe = redis.pipeline(transaction=False)
-    pipe.eval(drain._TAKE, 2 + len(QUEUES), UNACKED, UNACKED_INDEX, *QUEUES, time.time())
+    pipe.eval(drain._TAKE, 2 + len(QUEUES), UNACKED, UNACKED_INDEX, *QUEUES, time.time(),
+              INVOKE_TASK)
     (raw,) = pipe.execute()
     assert isinstance(raw, bytes)
     return _task_args(raw), drain._tag(raw)
@@ -123,3 +125,24 @@ def test_a_crash_in_the_middle_runs_again_only_the_unfinished_event(chain: Chain
     ledger = Ledger(chain.redis).report()[function.name]
     assert (ledger["succeeded"], ledger["duplicates"], ledger["in_flight"]) == (20, 0, 0)
     assert sorted(recorded(chain.redis)) == sorted(ids)
+
+
+FOREIGN = json.dumps({"headers": {"task": "someone.else"},
+                      "properties": {"delivery_tag": "x", "delivery_info": {}}}).encode()
+
+
+@pytest.mark.parametrize("stranger", [b"not json", FOREIGN], ids=["unreadable", "foreign"])
+def test_a_message_that_is_not_an_invocation_is_left_for_celery(chain: Chain,
+                                                                 stranger: bytes) -> None:
+    # Given an event, and behind it in the queue something that is not a ripple invocation
+    function = chain.deploy()
+    (request_id,) = queue(chain, function, 1)
+    message, tag = delivered_by_celery(chain.redis)
+    chain.redis.lpush(keys.QUEUE_ASYNC, stranger)
+    # When the drain runs the event and looks for the next
+    taken = Drain(chain.redis, chain.invoker, QUEUES).run(message, tag)
+    # Then it took nothing: the stranger stays queued, and the event was settled once
+    assert taken == 0
+    assert chain.redis.lrange(keys.QUEUE_ASYNC, 0, -1) == [stranger]
+    assert chain.redis.hlen(UNACKED) == 0
+    assert recorded(chain.redis) == [request_id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -45,7 +46,17 @@ def _close_aws_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
+    """A port nothing listens on, below Linux's ephemeral range (32768-60999), where the
+    outgoing connections of a busy test run would otherwise take it before a server binds."""
+    for _ in range(100):
+        port = random.randrange(20000, 32768)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:  # a crowded range: any free port
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
@@ -99,6 +110,22 @@ class Ripple:
 
 
 def start_ripple(data_dir: Path, *args: str, **env: str) -> Ripple:
+    """`ripple up` on ports of its own, healthy; tried again (on other ports) when one it
+    was given turned out to be taken by the time it bound."""
+    for attempt in range(3):
+        try:
+            return _start_ripple(data_dir, *args, **env)
+        except PortTaken:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+class PortTaken(RuntimeError):
+    """`ripple up` exited because a port it was told to use was taken meanwhile."""
+
+
+def _start_ripple(data_dir: Path, *args: str, **env: str) -> Ripple:
     port = free_port()
     log = data_dir / "up.log"
     if "--api-port" not in args:  # never the default 3000: stacks run side by side
@@ -118,7 +145,9 @@ def start_ripple(data_dir: Path, *args: str, **env: str) -> Ripple:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"ripple up exited {process.returncode}:\n{log.read_text()}")
+            printed = log.read_text()
+            error = PortTaken if "address already in use" in printed else RuntimeError
+            raise error(f"ripple up exited {process.returncode}:\n{printed}")
         try:
             if httpx.get(ripple.url + "/_ripple/health", timeout=2).status_code == 200:
                 return ripple

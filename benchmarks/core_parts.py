@@ -17,7 +17,7 @@ from typing import Any
 import psutil
 import redis
 
-from benchmarks.harness import ROOT, percentile
+from benchmarks.harness import ROOT, cpu_seconds, percentile
 from orchestrator import keys
 
 __all__ = ["RawCelery", "Stack", "deploy_noop", "percentile", "spread"]
@@ -206,20 +206,9 @@ class Stack:
 
     def cpu(self) -> dict[str, float]:
         """CPU seconds so far: endpoint, workers, their environments, Redis."""
-        totals = {"endpoint": 0.0, "workers": 0.0, "environments": 0.0, "redis": 0.0}
-        for index, proc in enumerate(self.procs):
-            try:
-                process = psutil.Process(proc.pid)
-                times = process.cpu_times()
-                totals["endpoint" if index == 0 else "workers"] += times.user + times.system
-                for child in process.children(recursive=True):
-                    times = child.cpu_times()
-                    totals["environments"] += times.user + times.system
-            except psutil.Error:
-                continue
         server = psutil.Process(int(self.client.info("server")["process_id"]))
-        totals["redis"] = server.cpu_times().user + server.cpu_times().system
-        return totals
+        times = server.cpu_times()
+        return {**cpu_seconds(self.procs), "redis": times.user + times.system}
 
 
 def deploy_noop(endpoint: str, work: Path, route: bool = False) -> None:

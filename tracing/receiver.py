@@ -1,8 +1,9 @@
 """The OTLP/HTTP trace receiver (`POST /v1/traces`, protobuf or JSON, gzipped or not), and
 `receive`: the one path every OTLP export takes, over HTTP or gRPC (`tracing/otlp/grpc_server`).
 
-Decoded spans go to the `SpanStore` at `app.state.span_store`; the raw request is also handed
-to the `Forwarder` at `app.state.otlp_forwarder` when there is one. Like every tracing
+Decoded spans go to the `SpanSink` at `app.state.span_sink` (the store, or its writer process);
+the raw request is also handed to the `Forwarder` at `app.state.otlp_forwarder` when there is
+one. Like every tracing
 component, the receiver never fails its caller over its own trouble: a store error is logged,
 counted (`spans_dropped`) and answered with `partial_success.rejected_spans`, and a forward
 error is the forwarder's to count (`forward_dropped`). Only undecodable input is refused (HTTP
@@ -135,7 +136,7 @@ def receive(app: Any, export: Export) -> ExportTraceServiceResponse:
     answer = ExportTraceServiceResponse()
     try:
         with collector_paused():
-            tally.count(spans_stored=app.state.span_store.add(spans))
+            tally.count(spans_stored=app.state.span_sink.add(spans))
     except Exception as error:  # the exporter must never see the store's trouble
         tally.count(spans_dropped=len(spans))
         if tally.should_warn():

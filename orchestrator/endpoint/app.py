@@ -53,6 +53,8 @@ from tracing.setup import configure_tracing, exporter_configured
 from tracing.store.database import SpanStore
 from tracing.store.lineage import LineageIndex
 from tracing.store.rollup import MapRollup
+from tracing.store.sink import SpanSink
+from tracing.store.writer import SpanWriter
 from tracing.xray.daemon import XRayDaemon
 from tracing.xray.ingest import SegmentIngest
 
@@ -80,18 +82,21 @@ def open_store(settings: Settings) -> SpanStore:
 
 
 def create_app(settings: Settings | None = None, stage: StageStatus | None = None,
-               store: SpanStore | None = None, forwarder: Forwarder | None = None) -> ASGIApp:
+               store: SpanStore | None = None, forwarder: Forwarder | None = None,
+               writer: SpanWriter | None = None) -> ASGIApp:
     """The whole endpoint: token guard, then the service a request's signature names, else
     ripple's own FastAPI app (Lambda's API, the control API, health). `stage` says where the
     API Gateway stage serving alongside it listens (for the status API); the span store and
-    the OTLP forwarder are made here unless given."""
+    the OTLP forwarder are made here unless given. Spans received go to `writer` (the store's
+    writer process, closed with the app) when given, else straight into the store."""
     settings = settings or get_settings()
     if not settings.redis_url:
         raise SystemExit("REDIS_URL is not set: start the endpoint through `ripple up`, "
                          "or point REDIS_URL at a Redis 6.2+ server")
     store = store or open_store(settings)
     forwarder = forwarder or Forwarder.to(settings.otlp_forward)
-    segments = SegmentIngest(store)  # the X-Ray daemon's datagrams and PutTraceSegments
+    sink: SpanSink = writer or store
+    segments = SegmentIngest(sink)  # the X-Ray daemon's datagrams and PutTraceSegments
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -109,6 +114,7 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
             redis, async_redis, dispatcher, ConcurrencyLimiter(redis, settings.account_concurrency)
         )
         app.state.span_store = store
+        app.state.span_sink = sink
         app.state.otlp_forwarder = forwarder
         app.state.xray_segments = segments
         follower = asyncio.create_task(app.state.invoke.functions.follow_changes(async_redis))
@@ -130,6 +136,8 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
             flush()
         if app.state.otlp_forwarder is not None:
             app.state.otlp_forwarder.close()
+        if writer is not None:
+            writer.close()
         store.close()
         await async_redis.aclose()
         redis.close()
@@ -166,7 +174,7 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
 
     services_redis = Redis.from_url(settings.redis_url)
     services = service_apps(services_redis, settings)
-    services["xray"] = xray_api.create_app(lambda: store, segments)
+    services["xray"] = xray_api.create_app(lambda: store, segments, sink.settle)
     key_names = dynamodb_key_names(services_redis, settings.region)  # for `ripple why ddb://`
     # The viewer's page and scripts (no data) come before the guard; its API calls do not.
     return viewer_api.ViewerPages(TokenGuard(OtlpOutage(RedisUnavailable(TracingMiddleware(
@@ -204,12 +212,15 @@ def main() -> None:
     settings = get_settings().with_overrides(host=args.host, port=args.port,
                                              api_port=args.api_port)
     store, forwarder = open_store(settings), Forwarder.to(settings.otlp_forward)
-    # The endpoint's own spans go straight into its store, unless OTEL_* send them elsewhere.
-    own = None if exporter_configured() else StoreExporter(store, forwarder)
+    writer = SpanWriter(store.path, store.max_spans, store.max_age_hours)
+    # The endpoint's own spans go straight to the store's writer, unless OTEL_* send them
+    # elsewhere.
+    own = None if exporter_configured() else StoreExporter(writer, forwarder)
     tracing = configure_tracing("ripple-endpoint", settings.endpoint, own)
     stage_socket, stage = bind_stage(settings)
-    endpoint = uvicorn.Config(create_app(settings, stage, store, forwarder), host=settings.host,
-                              port=settings.port, log_level="warning", access_log=False)
+    app = create_app(settings, stage, store, forwarder, writer)
+    endpoint = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+                              access_log=False)
     servers: list[tuple[uvicorn.Server, list[socket.socket] | None]] = [
         (_Server(endpoint), None)]
     if stage_socket is not None:

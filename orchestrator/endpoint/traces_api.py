@@ -12,9 +12,10 @@ import re
 import time
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from orchestrator.endpoint import trace_store
 from orchestrator.endpoint.xray_api import (
     batch_get_traces,
     get_service_graph,
@@ -23,14 +24,14 @@ from orchestrator.endpoint.xray_api import (
 )
 from orchestrator.errors import AwsError
 from tracing import receiver
-from tracing.store.database import SpanStore
 from tracing.xray.ingest import SegmentIngest
 
 DEFAULT_SINCE = "15m"
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 
-router = APIRouter(prefix="/_ripple/api", tags=["traces"])
+router = APIRouter(prefix="/_ripple/api", tags=["traces"],
+                   dependencies=[Depends(trace_store.settled)])
 
 
 def seconds(duration: str) -> float:
@@ -50,12 +51,6 @@ def window(since: str, start: float | None, end: float | None) -> tuple[float, f
     return start, end
 
 
-def _store(request: Request) -> SpanStore:
-    store: SpanStore | None = getattr(request.app.state, "span_store", None)
-    if store is None:
-        raise HTTPException(503, "the trace store is not open")
-    return store
-
 
 async def _run(function: Any, *args: Any) -> Any:
     """Run a blocking query off the event loop; X-Ray errors become 400s."""
@@ -69,7 +64,7 @@ async def _run(function: Any, *args: Any) -> Any:
 async def servicemap(request: Request, since: str = DEFAULT_SINCE, start: float | None = None,
                      end: float | None = None) -> dict[str, Any]:
     lower, upper = window(since, start, end)
-    graph: dict[str, Any] = await _run(get_service_graph, _store(request), lower, upper)
+    graph: dict[str, Any] = await _run(get_service_graph, trace_store.store(request), lower, upper)
     return graph
 
 
@@ -79,7 +74,8 @@ async def traces(request: Request, expression: str | None = Query(None, alias="f
                  end: float | None = None,
                  limit: int = Query(100, ge=1, le=1000)) -> dict[str, Any]:
     lower, upper = window(since, start, end)
-    summaries = await _run(get_trace_summaries, _store(request), lower, upper, expression)
+    summaries = await _run(get_trace_summaries, trace_store.store(request), lower, upper,
+                           expression)
     return {"TraceSummaries": summaries[:limit], "ApproximateTime": upper,
             "TracesProcessedCount": len(summaries)}
 
@@ -90,7 +86,7 @@ async def trace(request: Request, trace_id: str) -> dict[str, Any]:
         hex_trace_id(trace_id)
     except AwsError as error:
         raise HTTPException(400, error.message) from None
-    found: dict[str, Any] = await _run(batch_get_traces, _store(request), [trace_id])
+    found: dict[str, Any] = await _run(batch_get_traces, trace_store.store(request), [trace_id])
     if not found["Traces"]:
         raise HTTPException(404, f"no trace {trace_id} in the store (it may have expired)")
     return found
@@ -102,5 +98,5 @@ async def tracing_stats(request: Request) -> dict[str, int]:
     segments: SegmentIngest | None = getattr(request.app.state, "xray_segments", None)
     if segments is not None:  # the X-Ray daemon receiver's and PutTraceSegments' counters
         figures.update({f"xray_{name}": value for name, value in segments.stats().items()})
-    figures["spans"] = await run_in_threadpool(_store(request).count)
+    figures["spans"] = await run_in_threadpool(trace_store.store(request).count)
     return figures

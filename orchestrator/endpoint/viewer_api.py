@@ -14,12 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import tracing
+from orchestrator.endpoint import trace_store
 from orchestrator.endpoint.xray_api import hex_trace_id
 from orchestrator.errors import AwsError
 from tracing.critical_path import critical_path
@@ -37,7 +38,8 @@ TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf
          ".html": "text/html; charset=utf-8", ".svg": "image/svg+xml", ".txt": "text/plain",
          ".png": "image/png"}
 
-router = APIRouter(prefix="/_ripple/api", tags=["viewer"])
+router = APIRouter(prefix="/_ripple/api", tags=["viewer"],
+                   dependencies=[Depends(trace_store.settled)])
 
 
 def asset(path: str) -> Path | None:
@@ -118,9 +120,7 @@ def trace_spans(store: SpanStore, trace_id: str) -> dict[str, Any] | None:
 
 @router.get("/traces/{trace_id}/spans")
 async def spans(request: Request, trace_id: str) -> dict[str, Any]:
-    store: SpanStore | None = getattr(request.app.state, "span_store", None)
-    if store is None:
-        raise HTTPException(503, "the trace store is not open")
+    store = trace_store.store(request)
     try:
         hexed = hex_trace_id(trace_id)
     except AwsError as error:

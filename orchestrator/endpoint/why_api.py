@@ -17,11 +17,12 @@ import json
 import math
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from redis import Redis
 from starlette.concurrency import run_in_threadpool
 
 from orchestrator import keys
+from orchestrator.endpoint import trace_store
 from orchestrator.functions.registry import Registry
 from orchestrator.invocations.billing import cost_usd, gb_seconds
 from tracing.compare import compare as compare_runs
@@ -30,18 +31,13 @@ from tracing.store.database import SpanStore
 from tracing.store.lineage import LineageIndex
 from tracing.why import why as why_answer
 
-router = APIRouter(prefix="/_ripple/api", tags=["why"])
+router = APIRouter(prefix="/_ripple/api", tags=["why"],
+                   dependencies=[Depends(trace_store.settled)])
 BEFORE_MS, AFTER_MS = 5_000, 905_000  # around `at`: a record is written when its run ends
 PAGE = 500  # stream entries read at a time
 MAX_SCANNED = 20_000  # records read looking for one request id
 LOG_WINDOW_MS = 2_000  # the log entry is written with its record
 
-
-def _store(request: Request) -> SpanStore:
-    store: SpanStore | None = getattr(request.app.state, "span_store", None)
-    if store is None:
-        raise HTTPException(503, "the trace store is not open")
-    return store
 
 
 def _index(store: SpanStore) -> LineageIndex:
@@ -53,7 +49,7 @@ def _index(store: SpanStore) -> LineageIndex:
 
 @router.get("/why")
 async def why(request: Request, target: str = Query(..., min_length=1)) -> dict[str, Any]:
-    store = _store(request)
+    store = trace_store.store(request)
     try:
         found = await run_in_threadpool(why_answer, store, _index(store), target)
     except TracingError as error:
@@ -67,7 +63,7 @@ async def why(request: Request, target: str = Query(..., min_length=1)) -> dict[
 @router.get("/compare")
 async def compare(request: Request, a: str = Query(..., min_length=1),
                   b: str = Query(..., min_length=1)) -> dict[str, Any]:
-    store = _store(request)
+    store = trace_store.store(request)
     try:
         found = await run_in_threadpool(compare_runs, store, _index(store), a, b)
     except TracingError as error:

@@ -103,9 +103,16 @@ def put_trace_segments(ingest: SegmentIngest, documents: list[str]) -> dict[str,
         for item in refused]}
 
 
-def create_app(store_getter: StoreGetter, ingest: SegmentIngest | None = None) -> ASGIApp:
+def create_app(store_getter: StoreGetter, ingest: SegmentIngest | None = None,
+               settle: Callable[[], object] = lambda: True) -> ASGIApp:
     """X-Ray's API over the store `store_getter()` returns at each request; segments put go
-    through `ingest` (by default one of this app's own over that store)."""
+    through `ingest` (by default one of this app's own over that store). Reads call `settle`
+    first, so they see every span received before them."""
+
+    async def reading() -> SpanStore:
+        await run_in_threadpool(settle)
+        return store_getter()
+
     app = FastAPI(title="ripple X-Ray API", docs_url=None, redoc_url=None, openapi_url=None,
                   telemetry={"tracing": False, "metrics": False, "logs": False})
 
@@ -118,7 +125,7 @@ def create_app(store_getter: StoreGetter, ingest: SegmentIngest | None = None) -
     async def get_service_graph_call(request: Request) -> JSONResponse:
         body = await _body(request)
         start, end = _window(body)
-        return await _answer(get_service_graph, store_getter(), start, end)
+        return await _answer(get_service_graph, await reading(), start, end)
 
     @app.post("/TraceSummaries")
     async def get_trace_summaries_call(request: Request) -> JSONResponse:
@@ -126,7 +133,7 @@ def create_app(store_getter: StoreGetter, ingest: SegmentIngest | None = None) -
         start, end = _window(body)
         expression = _optional_string(body, "FilterExpression")
         offset = _offset(body.get("NextToken"))
-        summaries = await run_in_threadpool(get_trace_summaries, store_getter(), start, end,
+        summaries = await run_in_threadpool(get_trace_summaries, await reading(), start, end,
                                             expression)
         page: dict[str, Any] = {"TraceSummaries": summaries[offset:offset + PAGE_SIZE],
                                 "ApproximateTime": end,
@@ -138,12 +145,12 @@ def create_app(store_getter: StoreGetter, ingest: SegmentIngest | None = None) -
     @app.post("/Traces")
     async def batch_get_traces_call(request: Request) -> JSONResponse:
         trace_ids = _trace_ids(await _body(request))
-        return await _answer(batch_get_traces, store_getter(), trace_ids)
+        return await _answer(batch_get_traces, await reading(), trace_ids)
 
     @app.post("/TraceGraph")
     async def get_trace_graph_call(request: Request) -> JSONResponse:
         trace_ids = _trace_ids(await _body(request))
-        return await _answer(get_trace_graph, store_getter(), trace_ids)
+        return await _answer(get_trace_graph, await reading(), trace_ids)
 
     @app.post("/TraceSegments")
     async def put_trace_segments_call(request: Request) -> JSONResponse:

@@ -58,7 +58,7 @@ def serving(app: ASGIApp) -> Iterator[str]:
 def receiver_app(store: SpanStore, forwarder: Forwarder | None = None) -> FastAPI:
     """The receiver as the endpoint mounts it."""
     app = FastAPI()
-    app.state.span_store = store
+    app.state.span_store = app.state.span_sink = store
     app.state.otlp_forwarder = forwarder
     app.include_router(receiver.router)
     return app

@@ -1,5 +1,5 @@
-"""`StoreExporter`: the endpoint's own spans, straight into its span store (and to the
-forwarder, when there is one), without encoding, HTTP or decoding."""
+"""`StoreExporter`: the endpoint's own spans, straight to its span store or the store's writer
+(and to the forwarder, when there is one), without encoding, HTTP or decoding."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from tracing.export.forward import Export, Forwarder
 from tracing.otlp import json_format as otlp_json
 from tracing.spans import Span, SpanEvent, SpanKind, SpanLink, StatusCode
-from tracing.store.database import SpanStore
+from tracing.store.sink import SpanSink
 
 
 def _plain(attributes: Any) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def span_of(span: ReadableSpan, resource: dict[str, Any]) -> Span:
 
 
 class StoreExporter(SpanExporter):
-    def __init__(self, store: SpanStore, forwarder: Forwarder | None = None) -> None:
+    def __init__(self, store: SpanSink, forwarder: Forwarder | None = None) -> None:
         self.store = store
         self.forwarder = forwarder
 

@@ -171,6 +171,10 @@ class SpanStore:
             self.enforce_retention()
         return added
 
+    def settle(self) -> bool:
+        """Spans added are stored already (and the map folds as it is read): a `SpanSink`."""
+        return True
+
     def _share(self, connection: sqlite3.Connection, document: Any) -> int:
         """The id of a document many spans share (a resource, a set of attribute keys),
         stored once. Outside the spans' transaction, so a rollback cannot orphan an id."""

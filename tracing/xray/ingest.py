@@ -19,19 +19,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
 
 from tracing.spans import Span
+from tracing.store.sink import SpanSink
 from tracing.xray.conversion import spans_of
 from tracing.xray.documents import DocumentError, read
 
 log = logging.getLogger("ripple.tracing.xray")
 HOLD_SECONDS = 900.0  # Lambda's longest timeout: an invocation in progress ends by then
 MAX_HELD = 10_000
-
-
-class SpanSink(Protocol):
-    def add(self, spans: list[Span]) -> int: ...
 
 
 @dataclass(frozen=True)

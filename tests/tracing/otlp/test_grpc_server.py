@@ -223,7 +223,7 @@ def test_a_service_ripple_does_not_run_is_named_by_its_service_name(
 
 def in_process(store: SpanStore) -> Receive:
     """The receiver's path into `store`, as the endpoint hands it to the gRPC server."""
-    app = SimpleNamespace(state=SimpleNamespace(span_store=store, otlp_forwarder=None))
+    app = SimpleNamespace(state=SimpleNamespace(span_sink=store, otlp_forwarder=None))
     return receiver.protobuf_receiver(app)
 
 

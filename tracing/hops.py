@@ -8,6 +8,7 @@ is enforced: the 17th invocation of one function in one chain is stopped.
 from __future__ import annotations
 
 import logging
+import time
 from contextvars import ContextVar
 from dataclasses import replace
 from urllib.parse import unquote
@@ -23,11 +24,11 @@ from opentelemetry.trace import (
 )
 
 from tracing.propagation import TraceContext, from_xray
+from tracing.recorder import UNSET, recorder
 
 log = logging.getLogger("ripple.tracing")
 # The context of the request being handled (set by the endpoint's tracing middleware).
 INBOUND: ContextVar[TraceContext | None] = ContextVar("ripple_inbound_trace", default=None)
-_tracer = trace.get_tracer("ripple.dispatch")
 
 
 SAMPLED, NOT_SAMPLED = TraceFlags(TraceFlags.SAMPLED), TraceFlags(TraceFlags.DEFAULT)
@@ -53,18 +54,6 @@ def new_trace() -> TraceContext:
     return replace(context, sampled=decision.is_sampled())
 
 
-def own_context(span: trace.Span, caller: TraceContext | None) -> TraceContext:
-    """The context the next hop continues under `span`: the caller's trace (and lineage),
-    else a new trace rooted at `span` (sampled as `span` was)."""
-    own = span.get_span_context()
-    if not own.is_valid:
-        return caller or new_trace()
-    if caller is not None:
-        return caller.child(f"{own.span_id:016x}")
-    return TraceContext(f"{own.trace_id:032x}", f"{own.span_id:016x}",
-                        sampled=own.trace_flags.sampled)
-
-
 def remote_parent(context: TraceContext) -> trace.Context:
     """An OTel context whose parent span is `context`'s."""
     return trace.set_span_in_context(NonRecordingSpan(span_context(context)))
@@ -85,17 +74,22 @@ def dispatch_context(function_name: str, function_arn: str, header: str = "",
     """Record the PRODUCER span of a dispatch and return the header the invocation carries;
     None when the recursion limit stops it (the stop is recorded on the span)."""
     parent = caller_context(header)
-    attributes = {"messaging.system": "ripple", "messaging.operation.type": "send",
-                  "messaging.destination.name": function_name, "faas.invoked_name": function_name}
-    span = _tracer.start_span(f"{function_name} send", remote_parent(parent),
-                              kind=SpanKind.PRODUCER, attributes=attributes)
-    try:
-        if enforce_recursion and parent.is_recursion_stopped(function_arn):
-            span.set_attribute("ripple.recursion_stopped", True)
-            span.set_status(Status(StatusCode.ERROR, "recursive loop stopped"))
-            return None
-        own = span.get_span_context()
-        span_id = f"{own.span_id:016x}" if own.is_valid else parent.parent_id
-        return parent.entering(function_arn).child(span_id).to_xray()
-    finally:
-        span.end()
+    spans = recorder("ripple.dispatch") if parent.sampled else None
+    span_id = spans.new_span_id() if spans is not None else None
+    stopped = enforce_recursion and parent.is_recursion_stopped(function_arn)
+    if spans is not None:
+        attributes: dict[str, object] = {
+            "messaging.system": "ripple", "messaging.operation.type": "send",
+            "messaging.destination.name": function_name, "faas.invoked_name": function_name}
+        status = UNSET
+        if stopped:
+            attributes["ripple.recursion_stopped"] = True
+            status = Status(StatusCode.ERROR, "recursive loop stopped")
+        now = time.time_ns()
+        spans.record(f"{function_name} send", span_context(parent), now, now,
+                     kind=SpanKind.PRODUCER, attributes=attributes, status=status,
+                     span_id=span_id)
+    if stopped:
+        return None
+    own = f"{span_id:016x}" if span_id is not None else parent.parent_id
+    return parent.entering(function_arn).child(own).to_xray()

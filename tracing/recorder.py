@@ -1,17 +1,21 @@
 """Spans recorded after the fact. When a span's times are known only once it is over (the
-parts of an invocation, measured by the worker), the SDK's `ReadableSpan` is built directly and
-handed to the provider's span processors, as `Span.end()` would hand it: the same export path,
-without the live-span machinery (contexts, locks, bounded attributes) that costs several times
-more per span."""
+parts of an invocation, measured by the worker; a call the endpoint answered), the SDK's
+`ReadableSpan` is built directly and handed to the provider's span processors, as `Span.end()`
+would hand it: the same export path, without the live-span machinery (contexts, locks, bounded
+attributes) that costs several times more per span."""
 
 from __future__ import annotations
 
+import time
+import traceback
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry import trace
+from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import Link, SpanContext, SpanKind, Status, TraceFlags
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 UNSET = Status()
 SAMPLED = TraceFlags(TraceFlags.SAMPLED)
@@ -28,15 +32,69 @@ class SpanRecorder:
     def new_span_id(self) -> int:
         return self._ids.generate_span_id()
 
-    def record(self, name: str, parent: SpanContext, start_ns: int, end_ns: int, *,
+    def record(self, name: str, parent: SpanContext | None, start_ns: int, end_ns: int, *,
                kind: SpanKind = SpanKind.INTERNAL, attributes: Mapping[str, Any] | None = None,
                links: Sequence[Link] = (), status: Status = UNSET,
-               span_id: int | None = None) -> SpanContext:
-        """Record one finished span under `parent`; its context, for its children."""
-        context = SpanContext(parent.trace_id, span_id or self._ids.generate_span_id(),
+               span_id: int | None = None, trace_id: int | None = None,
+               events: Sequence[Event] = ()) -> SpanContext:
+        """Record one finished span under `parent` (a root of trace `trace_id` when None);
+        its context, for its children."""
+        context = SpanContext(parent.trace_id if parent is not None else trace_id or 0,
+                              span_id or self._ids.generate_span_id(),
                               is_remote=False, trace_flags=SAMPLED)
         self._processor.on_end(ReadableSpan(
-            name, context, parent, self._resource, attributes, (), links, kind,
+            name, context, parent, self._resource, attributes, events, links, kind,
             status=status, start_time=start_ns, end_time=end_ns,
             instrumentation_scope=self._scope))
         return context
+
+
+_recorders: dict[tuple[int, str], SpanRecorder] = {}
+
+
+def recorder(scope: str) -> SpanRecorder | None:
+    """A recorder on this process's tracer provider; None while tracing is off (no SDK
+    provider installed, or OTEL_SDK_DISABLED)."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        return None
+    found = _recorders.get((id(provider), scope))
+    if found is None or found._processor is not provider._active_span_processor:
+        found = _recorders[(id(provider), scope)] = SpanRecorder(provider, scope)
+    return found
+
+
+@dataclass
+class OpenSpan:
+    """A span whose id is chosen when it starts (so what it causes can name it as parent) and
+    which is recorded when it ends, with whatever name and attributes it has by then."""
+
+    recorder: SpanRecorder
+    name: str
+    kind: SpanKind
+    parent: SpanContext | None
+    trace_id: int
+    attributes: dict[str, Any] = field(default_factory=dict)
+    status: Status = UNSET
+    start_ns: int = field(default_factory=time.time_ns)
+    span_id: int = 0
+    events: list[Event] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.span_id = self.span_id or self.recorder.new_span_id()
+
+    @property
+    def context(self) -> SpanContext:
+        return SpanContext(self.trace_id, self.span_id, is_remote=False, trace_flags=SAMPLED)
+
+    def end(self, end_ns: int | None = None) -> None:
+        self.recorder.record(self.name, self.parent, self.start_ns, end_ns or time.time_ns(),
+                             kind=self.kind, attributes=self.attributes, status=self.status,
+                             span_id=self.span_id, trace_id=self.trace_id, events=self.events)
+
+    def record_exception(self, error: BaseException) -> None:
+        """The error as OpenTelemetry's `exception` event, and the span's status."""
+        self.events.append(Event("exception", {
+            "exception.type": type(error).__qualname__, "exception.message": str(error),
+            "exception.stacktrace": "".join(traceback.format_exception(error))}))
+        self.status = Status(StatusCode.ERROR, str(error))

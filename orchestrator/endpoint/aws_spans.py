@@ -27,15 +27,15 @@ from typing import Any
 from urllib.parse import unquote
 
 import anyio.to_thread
-from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from redis import Redis
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestrator.endpoint.routing import service_of
 from orchestrator.services.calls import CURRENT, Call
-from tracing.hops import INBOUND, own_context, remote_parent
-from tracing.propagation import from_headers, from_traceparent
+from tracing.hops import INBOUND, new_trace, span_context
+from tracing.propagation import TraceContext, from_headers, from_traceparent
+from tracing.recorder import OpenSpan, recorder
 from tracing.store.lineage import DYNAMODB_WRITES as WRITES
 from tracing.store.lineage import ITEM_KEYS
 
@@ -110,7 +110,6 @@ def open_call(scope: Scope) -> Call | None:
 class TracingMiddleware:
     def __init__(self, app: ASGIApp, key_names: KeyNames | None = None) -> None:
         self.app = app
-        self.tracer = trace.get_tracer("ripple.endpoint")
         self.key_names = key_names  # None: DynamoDB writes' spans name no item keys
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -125,21 +124,12 @@ class TracingMiddleware:
                    for key, value in scope["headers"]}
         caller = from_headers({"x-amzn-trace-id": unquote(headers.get("x-amzn-trace-id", "")),
                                "traceparent": headers.get("traceparent", "")})
-        name, attributes = call.span_name, call.span_attributes()
-        started = time.time_ns()
-        parent = remote_parent(caller) if caller else None
-        on_behalf = caller is not None and from_traceparent(headers.get("traceparent", "")) is None
-        client = (self.tracer.start_span(name, parent, kind=SpanKind.CLIENT,
-                                         start_time=started, attributes=attributes)
-                  if on_behalf else None)
-        server = self.tracer.start_span(
-            name, trace.set_span_in_context(client) if client else parent,
-            kind=SpanKind.SERVER, start_time=started, attributes=attributes)
-        inbound = own_context(server, caller)
+        client, server, inbound = _open(call, caller, headers.get("traceparent", ""))
         status = {"code": 500}
         body: list[bytes] = []  # a DynamoDB write's request, for the keys it wrote
         target = headers.get("x-amz-target", "").rpartition(".")[2]
-        if call.service == "DynamoDB" and target in WRITES and self.key_names is not None:
+        if (server is not None and call.service == "DynamoDB" and target in WRITES
+                and self.key_names is not None):
             receive = _keeping(receive, body)
 
         async def send_status(message: Message) -> None:
@@ -149,26 +139,24 @@ class TracingMiddleware:
 
         token, call_token = INBOUND.set(inbound), CURRENT.set(call)
         try:
-            with trace.use_span(server, end_on_exit=False):
-                await self.app(scope, receive, send_status)
+            await self.app(scope, receive, send_status)
         finally:
             INBOUND.reset(token)
             CURRENT.reset(call_token)
-            code = status["code"]
+            code, ended = status["code"], time.time_ns()
             if body and code == 200:
-                await self._name_items(server, client, target, b"".join(body))
+                await self._name_items((server, client), target, b"".join(body))
             for span in (server, client):
                 if span is None:
                     continue
-                span.update_name(call.span_name)  # as the service that routed the call named it
-                span.set_attributes(call.span_attributes())
-                span.set_attribute("http.response.status_code", code)
+                span.name = call.span_name  # as the service that routed the call named it
+                span.attributes.update(call.span_attributes())
+                span.attributes["http.response.status_code"] = code
                 if code >= 500:
-                    span.set_status(Status(StatusCode.ERROR))
-                span.end()
+                    span.status = Status(StatusCode.ERROR)
+                span.end(ended)
 
-
-    async def _name_items(self, server: trace.Span, client: trace.Span | None, operation: str,
+    async def _name_items(self, spans: tuple[OpenSpan | None, ...], operation: str,
                           body: bytes) -> None:
         """Set the written items' keys on the spans (tracing never fails the call)."""
         names = self.key_names
@@ -180,9 +168,31 @@ class TracingMiddleware:
                         exc_info=True)
             return
         if found:
-            for span in (server, client):
+            for span in spans:
                 if span is not None:
-                    span.set_attribute(ITEM_KEYS, found)
+                    span.attributes[ITEM_KEYS] = found
+
+
+def _open(call: Call, caller: TraceContext | None, traceparent: str
+          ) -> tuple[OpenSpan | None, OpenSpan | None, TraceContext]:
+    """The CLIENT span recorded on the caller's behalf (when it sent X-Ray's header alone), the
+    SERVER span, and the context the call continues under. No spans when tracing is off or
+    the trace is not sampled."""
+    context = caller or new_trace()
+    spans = recorder("ripple.endpoint")
+    if spans is None or not context.sampled:
+        return None, None, context
+    trace_id, started = int(context.trace_id, 16), time.time_ns()
+    parent = span_context(caller) if caller is not None else None
+    attributes = call.span_attributes()
+    client = None
+    if caller is not None and from_traceparent(traceparent) is None:
+        client = OpenSpan(spans, call.span_name, SpanKind.CLIENT, parent, trace_id,
+                          dict(attributes), start_ns=started)
+        parent = client.context
+    server = OpenSpan(spans, call.span_name, SpanKind.SERVER, parent, trace_id,
+                      dict(attributes), start_ns=started)
+    return client, server, context.child(f"{server.span_id:016x}")
 
 
 def _keeping(receive: Receive, chunks: list[bytes]) -> Receive:

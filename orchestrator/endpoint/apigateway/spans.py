@@ -13,16 +13,15 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote
 
-from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from orchestrator.endpoint.apigateway.routes import RouteMatch
 from orchestrator.events.apigateway import HttpRequest
-from tracing.hops import INBOUND, new_trace, own_context, remote_parent
+from tracing.hops import INBOUND, new_trace, span_context
 from tracing.propagation import from_headers
+from tracing.recorder import OpenSpan, recorder
 
 log = logging.getLogger("ripple.apigateway")
-_tracer = trace.get_tracer("ripple.apigateway")
 
 
 class StageSpan:
@@ -35,7 +34,7 @@ class StageSpan:
         self.api_id = api_id
         self.stage = stage
         self.address = address
-        self.span: Span | None = None
+        self.span: OpenSpan | None = None
         self.context = new_trace()
         self._token: Any = None
 
@@ -64,9 +63,13 @@ class StageSpan:
             attributes["faas.invoked_name"] = route.function
         name = f"{request.method} {route.path}" if route else request.method
         try:
-            self.span = _tracer.start_span(name, remote_parent(caller) if caller else None,
-                                           kind=SpanKind.SERVER, attributes=attributes)
-            self.context = own_context(self.span, caller)
+            self.context = caller or self.context
+            spans = recorder("ripple.apigateway")
+            if spans is not None and self.context.sampled:
+                self.span = OpenSpan(spans, name, SpanKind.SERVER,
+                                     span_context(caller) if caller else None,
+                                     int(self.context.trace_id, 16), attributes)
+                self.context = self.context.child(f"{self.span.span_id:016x}")
         except Exception:  # tracing never fails a request
             log.warning("could not start the stage span", exc_info=True)
         self._token = INBOUND.set(self.context)
@@ -75,9 +78,9 @@ class StageSpan:
     def answered(self, status: int) -> None:
         if self.span is None:
             return
-        self.span.set_attribute("http.response.status_code", status)
+        self.span.attributes["http.response.status_code"] = status
         if status >= 500:
-            self.span.set_status(Status(StatusCode.ERROR))
+            self.span.status = Status(StatusCode.ERROR)
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
@@ -86,5 +89,4 @@ class StageSpan:
             return
         if error is not None:
             self.span.record_exception(error)
-            self.span.set_status(Status(StatusCode.ERROR, str(error)))
         self.span.end()

@@ -17,6 +17,11 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
+from tracing.spans import Span, SpanEvent, SpanLink, plain
+from tracing.spans import SpanKind as StoredKind
+from tracing.spans import StatusCode as StoredStatus
+from tracing.store.sink import SpanSink
+
 UNSET = Status()
 SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 
@@ -49,12 +54,49 @@ class SpanRecorder:
         return context
 
 
+class SinkRecorder(SpanRecorder):
+    """Records straight into a span sink as the store keeps spans: no SDK span, processor or
+    encoding (the endpoint's own spans, when they go to its own store and nowhere else)."""
+
+    def __init__(self, sink: SpanSink, provider: TracerProvider) -> None:
+        super().__init__(provider, "ripple")
+        self._sink = sink
+        self._resource_attributes = plain(provider.resource.attributes)
+
+    def record(self, name: str, parent: SpanContext | None, start_ns: int, end_ns: int, *,
+               kind: SpanKind = SpanKind.INTERNAL, attributes: Mapping[str, Any] | None = None,
+               links: Sequence[Link] = (), status: Status = UNSET,
+               span_id: int | None = None, trace_id: int | None = None,
+               events: Sequence[Event] = ()) -> SpanContext:
+        context = SpanContext(parent.trace_id if parent is not None else trace_id or 0,
+                              span_id or self._ids.generate_span_id(),
+                              is_remote=False, trace_flags=SAMPLED)
+        self._sink.add([Span(
+            f"{context.trace_id:032x}", f"{context.span_id:016x}",
+            f"{parent.span_id:016x}" if parent is not None else None, name,
+            StoredKind(kind.value + 1), start_ns, end_ns, StoredStatus(status.status_code.value),
+            status.description or "", plain(attributes), self._resource_attributes,
+            tuple(SpanEvent(event.name, event.timestamp, plain(event.attributes))
+                  for event in events),
+            tuple(SpanLink(f"{link.context.trace_id:032x}", f"{link.context.span_id:016x}",
+                           plain(link.attributes)) for link in links))])
+        return context
+
+
 _recorders: dict[tuple[int, str], SpanRecorder] = {}
+_direct: list[SinkRecorder] = []
+
+
+def record_into(sink: SpanSink, provider: TracerProvider) -> None:
+    """From now on, this process's spans recorded after the fact go straight into `sink`."""
+    _direct[:] = [SinkRecorder(sink, provider)]
 
 
 def recorder(scope: str) -> SpanRecorder | None:
-    """A recorder on this process's tracer provider; None while tracing is off (no SDK
-    provider installed, or OTEL_SDK_DISABLED)."""
+    """A recorder on this process's tracer provider (or into the sink `record_into` named);
+    None while tracing is off (no SDK provider installed, or OTEL_SDK_DISABLED)."""
+    if _direct:
+        return _direct[0]
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):
         return None

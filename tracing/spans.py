@@ -8,6 +8,12 @@ from enum import IntEnum
 from typing import Any
 
 
+def plain(attributes: Any) -> dict[str, Any]:
+    """SDK attributes as the receiver decodes them (sequences as lists)."""
+    return {key: list(value) if isinstance(value, tuple) else value
+            for key, value in (attributes or {}).items()}
+
+
 class SpanKind(IntEnum):
     """OTLP's span kinds (values as in the protobuf)."""
 

@@ -49,6 +49,7 @@ from tracing import receiver
 from tracing.export.forward import Forwarder
 from tracing.export.in_process import StoreExporter
 from tracing.otlp.grpc_server import OtlpGrpcServer
+from tracing.recorder import record_into
 from tracing.setup import configure_tracing, exporter_configured
 from tracing.store.database import SpanStore
 from tracing.store.lineage import LineageIndex
@@ -177,8 +178,9 @@ def create_app(settings: Settings | None = None, stage: StageStatus | None = Non
     services["xray"] = xray_api.create_app(lambda: store, segments, sink.settle)
     key_names = dynamodb_key_names(services_redis, settings.region)  # for `ripple why ddb://`
     # The viewer's page and scripts (no data) come before the guard; its API calls do not.
+    routed = ServiceRouter(lambda_api.InvokeFastPath(app), services)
     return viewer_api.ViewerPages(TokenGuard(OtlpOutage(RedisUnavailable(TracingMiddleware(
-        ServiceRouter(app, services), key_names))), token=settings.token))
+        routed, key_names))), token=settings.token))
 
 
 class _Server(uvicorn.Server):
@@ -217,6 +219,8 @@ def main() -> None:
     # elsewhere.
     own = None if exporter_configured() else StoreExporter(writer, forwarder)
     tracing = configure_tracing("ripple-endpoint", settings.endpoint, own)
+    if tracing is not None and own is not None and forwarder is None:
+        record_into(writer, tracing[0])  # no SDK processors or conversion on the way
     stage_socket, stage = bind_stage(settings)
     app = create_app(settings, stage, store, forwarder, writer)
     endpoint = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",

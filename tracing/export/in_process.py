@@ -11,14 +11,8 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from tracing.export.forward import Export, Forwarder
 from tracing.otlp import json_format as otlp_json
-from tracing.spans import Span, SpanEvent, SpanKind, SpanLink, StatusCode
+from tracing.spans import Span, SpanEvent, SpanKind, SpanLink, StatusCode, plain
 from tracing.store.sink import SpanSink
-
-
-def _plain(attributes: Any) -> dict[str, Any]:
-    """SDK attributes as the receiver decodes them (sequences as lists)."""
-    return {key: list(value) if isinstance(value, tuple) else value
-            for key, value in (attributes or {}).items()}
 
 
 def span_of(span: ReadableSpan, resource: dict[str, Any]) -> Span:
@@ -29,11 +23,11 @@ def span_of(span: ReadableSpan, resource: dict[str, Any]) -> Span:
                 f"{span.parent.span_id:016x}" if span.parent is not None else None,
                 span.name, SpanKind(span.kind.value + 1), span.start_time or 0,
                 span.end_time or 0, StatusCode(span.status.status_code.value),
-                span.status.description or "", _plain(span.attributes), resource,
-                tuple(SpanEvent(event.name, event.timestamp, _plain(event.attributes))
+                span.status.description or "", plain(span.attributes), resource,
+                tuple(SpanEvent(event.name, event.timestamp, plain(event.attributes))
                       for event in span.events),
                 tuple(SpanLink(f"{link.context.trace_id:032x}", f"{link.context.span_id:016x}",
-                               _plain(link.attributes)) for link in span.links))
+                               plain(link.attributes)) for link in span.links))
 
 
 class StoreExporter(SpanExporter):
@@ -44,7 +38,7 @@ class StoreExporter(SpanExporter):
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         resources: dict[int, dict[str, Any]] = {}
         converted = [span_of(span, resources.setdefault(id(span.resource),
-                                                        _plain(span.resource.attributes)))
+                                                        plain(span.resource.attributes)))
                      for span in spans]
         if self.forwarder is not None:
             self.forwarder.submit(Export(otlp_json.encode(spans), "application/json", None))

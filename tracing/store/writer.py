@@ -4,10 +4,12 @@ Storing spans and folding them into the service map cost the endpoint a third of
 it did both in its own process. Now the endpoint decodes what it receives (so bad input is still
 refused at once) and hands the spans to `SpanWriter`, whose thread pickles what gathered and
 sends it to the writer process (`python -m tracing.store.writer`): that process owns the SQLite
-writer, the map rollup and the lineage index, so none of that holds the endpoint's GIL. It runs
-at the endpoint's priority: niced by 10, the endpoint's memory peaked 35 MB higher in a full
-test run (221 vs 186 MB), most likely spans waiting for it. What it has not stored yet waits
-in the endpoint's queue, up to `MAX_QUEUED` spans; beyond that spans are dropped and counted.
+writer, the map rollup and the lineage index, so none of that holds the endpoint's GIL, and runs
+at `NICE` so requests and workers come first on a busy machine: under a burst it falls behind
+and catches up after. What it has not stored yet it holds itself, pickled, up to
+`MAX_HELD_BYTES` (a reader thread empties the socket as messages come); the endpoint's own queue
+stays short, and is bounded at `MAX_QUEUED` spans. Beyond either bound spans are dropped and
+counted.
 
 The endpoint's readers open the same SQLite file (WAL lets them read while the writer commits)
 and call `settle()` before answering: it returns once the writer has stored everything handed
@@ -23,7 +25,9 @@ import collections
 import contextlib
 import itertools
 import logging
+import os
 import pickle
+import queue
 import socket
 import subprocess
 import sys
@@ -40,6 +44,8 @@ log = logging.getLogger("ripple.tracing.store")
 MAX_QUEUED = 200_000  # spans waiting for the writer: about 200 MB of objects at most
 SETTLE_SECONDS = 30.0  # a read waits at most this long for the writer to catch up
 CLOSE_SECONDS = 60.0
+NICE = 10  # added to the endpoint's niceness: on a busy machine requests and workers come first
+MAX_HELD_BYTES = 256 << 20  # pickled spans the writer holds before it drops new batches
 BATCH = 2_048  # spans the sender waits for, at most GATHER_SECONDS, before it sends
 GATHER_SECONDS = 0.02
 SPANS, SETTLE, CLOSE = b"S", b"Q", b"C"
@@ -180,7 +186,9 @@ class SpanWriter:
 # the writer process ----------------------------------------------------------------------
 
 def serve(connection: Connection, path: Path, max_spans: int, max_age_hours: float) -> None:
-    """Store what arrives on `connection` until it closes or says `C`."""
+    """Store what arrives on `connection` until it closes or says `C`. A thread takes messages
+    off the socket as they come, so what waits for the store waits here, pickled (a quarter of
+    the memory of the spans themselves), and not in the endpoint."""
     from tracing.store.database import SpanStore
     from tracing.store.gc import collector_paused
     from tracing.store.lineage import LineageIndex
@@ -189,14 +197,16 @@ def serve(connection: Connection, path: Path, max_spans: int, max_age_hours: flo
     store = SpanStore(path, max_spans, max_age_hours)
     rollup = store.add_listener(MapRollup(store))
     store.add_listener(LineageIndex(store))
+    inbox: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+    held = _Held()
+    threading.Thread(target=_read, args=(connection, inbox, held), name="ripple-span-inbox",
+                     daemon=True).start()
     try:
         while True:
-            try:
-                message = connection.recv_bytes()
-            except (EOFError, OSError):
-                return
+            message = inbox.get()
             kind, body = message[:1], message[1:]
             if kind == SPANS:
+                held.take(-len(message))
                 try:
                     with collector_paused():
                         store.add(pickle.loads(body))
@@ -213,8 +223,41 @@ def serve(connection: Connection, path: Path, max_spans: int, max_age_hours: flo
         store.close()
 
 
+class _Held:
+    """Bytes read and not stored yet, and spans dropped because there were too many."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.dropped_messages = 0
+        self._lock = threading.Lock()
+
+    def take(self, size: int) -> bool:
+        with self._lock:
+            if size > 0 and self.bytes + size > MAX_HELD_BYTES:
+                self.dropped_messages += 1
+                return False
+            self.bytes += size
+            return True
+
+
+def _read(connection: Connection, inbox: queue.SimpleQueue[bytes], held: _Held) -> None:
+    while True:
+        try:
+            message = connection.recv_bytes()
+        except (EOFError, OSError):
+            inbox.put(CLOSE)
+            return
+        if message[:1] != SPANS or held.take(len(message)):
+            inbox.put(message)
+        elif held.dropped_messages == 1 or held.dropped_messages % 100 == 0:
+            log.warning("%d batches of spans dropped: more than %d MB wait for the store",
+                        held.dropped_messages, MAX_HELD_BYTES >> 20)
+
+
 def main() -> None:
     path, max_spans, max_age_hours, descriptor = sys.argv[1:5]
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
     logging.basicConfig(level=logging.WARNING, format="ripple span writer: %(message)s")
     serve(Connection(int(descriptor)), Path(path), int(max_spans), float(max_age_hours))
 

@@ -1,14 +1,20 @@
 """The span store's writer process: spans handed over are readable (the map included) once
-`settle` returns, a writer that dies is replaced, and closing stores what was still queued."""
+`settle` returns, a writer that dies is replaced, closing stores what was still queued, and
+what waits for the store is bounded."""
 
 from __future__ import annotations
 
 import os
+import queue
 import signal
+import threading
 import time
+from multiprocessing import Pipe
 from pathlib import Path
+from typing import Any
 
 from tests.tracing import FOREVER, T0, TraceBuilder, chain
+from tracing.store import writer as span_writer
 from tracing.store.database import SpanStore
 from tracing.store.rollup import MapRollup
 from tracing.store.writer import SpanWriter
@@ -80,3 +86,25 @@ def test_a_writer_that_dies_is_replaced(tmp_path: Path) -> None:
     finally:
         writer.close()
         store.close()
+
+
+def test_the_writer_drops_new_batches_beyond_what_it_may_hold(monkeypatch: Any) -> None:
+    # Given a writer's inbox that may hold 1,000 bytes, and a settle behind three batches
+    monkeypatch.setattr(span_writer, "MAX_HELD_BYTES", 1_000)
+    ours, theirs = Pipe()
+    inbox: queue.SimpleQueue[bytes] = queue.SimpleQueue()
+    held = span_writer._Held()
+    reading = threading.Thread(target=span_writer._read, args=(theirs, inbox, held))
+    reading.start()
+
+    # When three 600-byte batches arrive while nothing is stored yet
+    for _ in range(3):
+        ours.send_bytes(span_writer.SPANS + b"x" * 599)
+    ours.send_bytes(span_writer.SETTLE + b"1")
+    ours.close()
+    reading.join(10)
+
+    # Then one batch is held, two are dropped and counted, and the settle still gets through
+    kinds = [inbox.get(timeout=5)[:1] for _ in range(3)]
+    assert kinds == [span_writer.SPANS, span_writer.SETTLE, span_writer.CLOSE]
+    assert held.dropped_messages == 2

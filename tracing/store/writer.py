@@ -103,11 +103,11 @@ class SpanWriter:
     def settle(self, timeout: float = SETTLE_SECONDS) -> bool:
         """Wait until the writer has stored every span queued before this call and folded
         the map; False when it did not within `timeout`."""
-        token = str(next(self._tokens)).encode()
-        done = self._settles[token] = threading.Event()
+        token, done = str(next(self._tokens)).encode(), threading.Event()
         with self._ready:
             if self._closing:
                 return False
+            self._settles[token] = done
             self._queue.append((SETTLE, token))
             self._ready.notify()
         try:

@@ -22,6 +22,9 @@ import httpx
 import pytest
 import yaml
 from botocore.config import Config
+from redis import Redis
+
+from orchestrator.process.redis_server import EmbeddedRedis
 
 ROOT = Path(__file__).resolve().parents[1]
 # Lambda's timers run 600x faster: the 1 and 2 minute retry delays take 0.1 and 0.2 s.
@@ -166,6 +169,16 @@ def stop_ripple(ripple: Ripple) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(ripple.process.pid, signal.SIGKILL)
             ripple.process.wait()
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[Redis]:
+    """A client on an embedded Redis of this test's own (no ripple running on it)."""
+    server = EmbeddedRedis(tmp_path)
+    client = Redis.from_url(server.start())
+    yield client
+    client.close()
+    server.stop()
 
 
 @pytest.fixture(scope="session")

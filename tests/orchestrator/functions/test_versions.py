@@ -3,24 +3,10 @@ alias's weights."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from redis import Redis
 
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.functions.versions import Alias, Versions
-from orchestrator.process.redis_server import EmbeddedRedis
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[Redis]:
-    server = EmbeddedRedis(tmp_path)
-    client = Redis.from_url(server.start())
-    yield client
-    client.close()
-    server.stop()
 
 
 def function(sha: str = "a" * 64, timeout: int = 3) -> FunctionConfig:

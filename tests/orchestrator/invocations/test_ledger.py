@@ -3,10 +3,6 @@ and queued again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from redis import Redis
 
 from orchestrator import keys
@@ -14,18 +10,8 @@ from orchestrator.functions.config import FunctionConfig
 from orchestrator.invocations.dispatch import Dispatcher
 from orchestrator.invocations.ledger import Ledger
 from orchestrator.invocations.message import InvocationRequest, InvocationType
-from orchestrator.process.redis_server import EmbeddedRedis
 
 FUNCTION = FunctionConfig(name="f", handler="app.handler", code_sha256="x")
-
-
-@pytest.fixture
-def redis(tmp_path: Path) -> Iterator[Redis]:
-    server = EmbeddedRedis(tmp_path)
-    client = Redis.from_url(server.start())
-    yield client
-    client.close()
-    server.stop()
 
 
 def event(number: int) -> InvocationRequest:

@@ -17,9 +17,8 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from tracing.spans import Span, SpanEvent, SpanLink, plain
-from tracing.spans import SpanKind as StoredKind
-from tracing.spans import StatusCode as StoredStatus
+from tracing.export.in_process import span_of
+from tracing.spans import plain
 from tracing.store.sink import SpanSink
 
 UNSET = Status()
@@ -47,15 +46,19 @@ class SpanRecorder:
         context = SpanContext(parent.trace_id if parent is not None else trace_id or 0,
                               span_id or self._ids.generate_span_id(),
                               is_remote=False, trace_flags=SAMPLED)
-        self._processor.on_end(ReadableSpan(
+        self._emit(ReadableSpan(
             name, context, parent, self._resource, attributes, events, links, kind,
             status=status, start_time=start_ns, end_time=end_ns,
             instrumentation_scope=self._scope))
         return context
 
+    def _emit(self, span: ReadableSpan) -> None:
+        """Hand a finished span to the provider's processors, as `Span.end()` does."""
+        self._processor.on_end(span)
+
 
 class SinkRecorder(SpanRecorder):
-    """Records straight into a span sink as the store keeps spans: no SDK span, processor or
+    """Records straight into a span sink as the store keeps spans: no SDK processor, queue or
     encoding (the endpoint's own spans, when they go to its own store and nowhere else)."""
 
     def __init__(self, sink: SpanSink, provider: TracerProvider) -> None:
@@ -63,24 +66,8 @@ class SinkRecorder(SpanRecorder):
         self._sink = sink
         self._resource_attributes = plain(provider.resource.attributes)
 
-    def record(self, name: str, parent: SpanContext | None, start_ns: int, end_ns: int, *,
-               kind: SpanKind = SpanKind.INTERNAL, attributes: Mapping[str, Any] | None = None,
-               links: Sequence[Link] = (), status: Status = UNSET,
-               span_id: int | None = None, trace_id: int | None = None,
-               events: Sequence[Event] = ()) -> SpanContext:
-        context = SpanContext(parent.trace_id if parent is not None else trace_id or 0,
-                              span_id or self._ids.generate_span_id(),
-                              is_remote=False, trace_flags=SAMPLED)
-        self._sink.add([Span(
-            f"{context.trace_id:032x}", f"{context.span_id:016x}",
-            f"{parent.span_id:016x}" if parent is not None else None, name,
-            StoredKind(kind.value + 1), start_ns, end_ns, StoredStatus(status.status_code.value),
-            status.description or "", plain(attributes), self._resource_attributes,
-            tuple(SpanEvent(event.name, event.timestamp, plain(event.attributes))
-                  for event in events),
-            tuple(SpanLink(f"{link.context.trace_id:032x}", f"{link.context.span_id:016x}",
-                           plain(link.attributes)) for link in links))])
-        return context
+    def _emit(self, span: ReadableSpan) -> None:
+        self._sink.add([span_of(span, self._resource_attributes)])
 
 
 _recorders: dict[tuple[int, str], SpanRecorder] = {}

@@ -50,9 +50,9 @@ def stop_stack(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 def cpu_seconds(procs: list[subprocess.Popen[bytes]]) -> dict[str, float]:
-    """CPU time (user + system) so far of the endpoint (the first process), the workers, and
-    the workers' execution environments."""
-    totals = {"endpoint": 0.0, "workers": 0.0, "environments": 0.0}
+    """CPU time (user + system) so far of the endpoint (the first process), its span writer,
+    the workers, and the workers' execution environments."""
+    totals = {"endpoint": 0.0, "span writer": 0.0, "workers": 0.0, "environments": 0.0}
     for index, proc in enumerate(procs):
         try:
             process = psutil.Process(proc.pid)
@@ -60,7 +60,8 @@ def cpu_seconds(procs: list[subprocess.Popen[bytes]]) -> dict[str, float]:
             totals["endpoint" if index == 0 else "workers"] += times.user + times.system
             for child in process.children(recursive=True):
                 times = child.cpu_times()
-                totals["environments"] += times.user + times.system
+                totals["span writer" if index == 0 else "environments"] += (
+                    times.user + times.system)
         except psutil.Error:
             continue
     return totals

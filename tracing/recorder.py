@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,10 @@ from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
+from tracing.export.batches import SpanBatcher
 from tracing.export.in_process import span_of
+from tracing.otlp import json_format as otlp_json
+from tracing.spans import SpanKind as StoredKind
 from tracing.spans import plain
 from tracing.store.sink import SpanSink
 
@@ -70,20 +73,64 @@ class SinkRecorder(SpanRecorder):
         self._sink.add([span_of(span, self._resource_attributes)])
 
 
+class DocumentRecorder(SpanRecorder):
+    """Records spans as OTLP/JSON documents into a `SpanBatcher`: no SDK span, processor or
+    encoding pass (a worker's spans, on their way to an OTLP/JSON receiver)."""
+
+    def __init__(self, batcher: SpanBatcher, provider: TracerProvider, scope: str) -> None:
+        super().__init__(provider, scope)
+        self._batcher = batcher
+        self._key = (scope, "")
+
+    def record(self, name: str, parent: SpanContext | None, start_ns: int, end_ns: int, *,
+               kind: SpanKind = SpanKind.INTERNAL, attributes: Mapping[str, Any] | None = None,
+               links: Sequence[Link] = (), status: Status = UNSET,
+               span_id: int | None = None, trace_id: int | None = None,
+               events: Sequence[Event] = ()) -> SpanContext:
+        trace_id = parent.trace_id if parent is not None else trace_id or 0
+        span_id = span_id or self._ids.generate_span_id()
+        self._batcher.add(self._key, otlp_json.span_document, trace_id, span_id,
+                          parent.span_id if parent is not None else None, name,
+                          OTLP_KINDS[kind], start_ns, end_ns, attributes, status, events,
+                          links)
+        return SpanContext(trace_id, span_id, is_remote=False, trace_flags=SAMPLED)
+
+
+OTLP_KINDS = {kind: StoredKind(kind.value + 1) for kind in SpanKind}  # the API's INTERNAL is 0
 _recorders: dict[tuple[int, str], SpanRecorder] = {}
-_direct: list[SinkRecorder] = []
+_installed: list[Callable[[str], SpanRecorder]] = []
 
 
 def record_into(sink: SpanSink, provider: TracerProvider) -> None:
     """From now on, this process's spans recorded after the fact go straight into `sink`."""
-    _direct[:] = [SinkRecorder(sink, provider)]
+    direct = SinkRecorder(sink, provider)
+    _installed[:] = [lambda scope: direct]
+
+
+def record_batched(batcher: SpanBatcher, provider: TracerProvider) -> None:
+    """From now on, this process's spans recorded after the fact go straight into `batcher`."""
+    made: dict[str, DocumentRecorder] = {}
+
+    def batched(scope: str) -> DocumentRecorder:
+        found = made.get(scope)
+        if found is None:
+            found = made[scope] = DocumentRecorder(batcher, provider, scope)
+        return found
+
+    _installed[:] = [batched]
+
+
+def record_through_provider() -> None:
+    """From now on, spans recorded after the fact go to the tracer provider's processors."""
+    _installed.clear()
 
 
 def recorder(scope: str) -> SpanRecorder | None:
-    """A recorder on this process's tracer provider (or into the sink `record_into` named);
-    None while tracing is off (no SDK provider installed, or OTEL_SDK_DISABLED)."""
-    if _direct:
-        return _direct[0]
+    """A recorder on this process's tracer provider (or into what `record_into` or
+    `record_batched` named); None while tracing is off (no SDK provider installed, or
+    OTEL_SDK_DISABLED)."""
+    if _installed:
+        return _installed[0](scope)
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):
         return None

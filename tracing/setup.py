@@ -17,12 +17,11 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 
+from tracing.export.batches import QUEUE_SIZE, BatchedSpans, SpanBatcher
 from tracing.export.http_json import JsonSpanExporter
+from tracing.recorder import record_batched, record_through_provider
 
 log = logging.getLogger("ripple.tracing")
-# A burst of invocations must not overflow the queue (the SDK's default of 2,048 drops a third
-# of a burst's spans on this kind of machine).
-QUEUE_SIZE = 65_536
 EXPORT_TIMEOUT_MS = 2_000
 
 
@@ -51,11 +50,23 @@ class CountingExporter(SpanExporter):
             result = self.exporter.export(spans)
         except Exception:  # an exporter must never take its caller down
             result = SpanExportResult.FAILURE
+        return self._count(result, len(spans))
+
+    def post(self, body: bytes, spans: int) -> SpanExportResult:
+        """An export request already encoded as OTLP/JSON (`JsonSpanExporter` only)."""
+        assert isinstance(self.exporter, JsonSpanExporter)
+        try:
+            result = self.exporter.post(body)
+        except Exception:
+            result = SpanExportResult.FAILURE
+        return self._count(result, spans)
+
+    def _count(self, result: SpanExportResult, spans: int) -> SpanExportResult:
         with self._lock:
             if result is SpanExportResult.SUCCESS:
-                self.exported += len(spans)
+                self.exported += spans
                 return result
-            self.dropped += len(spans)
+            self.dropped += spans
             if time.monotonic() - self._warned_at > 60:
                 self._warned_at = time.monotonic()
                 log.warning("trace receiver unreachable: %d spans dropped so far", self.dropped)
@@ -114,8 +125,16 @@ def configure_tracing(service_name: str, ripple_endpoint: str,
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
     provider = TracerProvider(resource=resource, id_generator=XRayIdGenerator())
     counting = CountingExporter(exporter or span_exporter(ripple_endpoint))
-    provider.add_span_processor(BatchSpanProcessor(
-        counting, max_queue_size=QUEUE_SIZE, schedule_delay_millis=500,
-        max_export_batch_size=2_048, export_timeout_millis=EXPORT_TIMEOUT_MS))
+    if isinstance(counting.exporter, JsonSpanExporter):
+        # Spans recorded after the fact are encoded as they are recorded, and batched with
+        # the live ones (`tracing.export.batches`).
+        batcher = SpanBatcher(counting.post, resource.attributes, close=counting.shutdown)
+        provider.add_span_processor(BatchedSpans(batcher))
+        record_batched(batcher, provider)
+    else:
+        provider.add_span_processor(BatchSpanProcessor(
+            counting, max_queue_size=QUEUE_SIZE, schedule_delay_millis=500,
+            max_export_batch_size=2_048, export_timeout_millis=EXPORT_TIMEOUT_MS))
+        record_through_provider()
     trace.set_tracer_provider(provider)
     return provider, counting

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import threading
@@ -19,7 +20,7 @@ from orchestrator.invocations.dispatch import INVOKE_TASK, Dispatcher
 from orchestrator.invocations.invoke import SyncInvoker
 from orchestrator.invocations.on_failure import OnFailure
 from orchestrator.settings import get_settings
-from tracing.recorder import SpanRecorder
+from tracing.recorder import recorder
 from tracing.setup import configure_tracing
 from workers.celery_app import app
 from workers.drain import Drain, celery_tag
@@ -53,9 +54,8 @@ class WorkerRuntime:
         on_failure = OnFailure(registry, self.dispatcher,
                                DeadLetters(self.redis, settings.dlq_retention))
         self.tracing = configure_tracing("ripple-worker", settings.endpoint)
-        traced = []
-        if self.tracing is not None:
-            traced.append(Tracing(SpanRecorder(self.tracing[0], "ripple.worker")))
+        spans = recorder("ripple.worker") if self.tracing is not None else None
+        traced = [Tracing(spans)] if spans is not None else []
         self.invoker = Invoker(self.redis, self.pool, [
             *traced,
             Records(settings),
@@ -104,6 +104,10 @@ def invoke(task: Any, message: dict[str, Any]) -> None:
 @worker_ready.connect  # type: ignore[untyped-decorator]
 def _start(**_: Any) -> None:
     runtime()
+    # What is built by now lives as long as the worker: out of the cyclic collector's sight,
+    # its full collections scan only what invocations made. With four spans recorded per
+    # invocation they were a tenth of a worker's CPU in a drain of no-ops.
+    gc.freeze()
 
 
 @worker_shutdown.connect  # type: ignore[untyped-decorator]

@@ -38,9 +38,12 @@ class JsonSpanExporter(SpanExporter):
         return self._connection
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        return self.post(otlp_json.encode(spans))
+
+    def post(self, body: bytes) -> SpanExportResult:
+        """Send an export request already encoded as OTLP/JSON."""
         if self._shut_down:
             return SpanExportResult.FAILURE
-        body = otlp_json.encode(spans)
         with self._lock:
             for _ in range(2):  # a kept-alive connection the server closed: once more
                 try:

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import format_span_id, format_trace_id
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.trace import Link, Status
 
 from tracing.errors import TracingError
 from tracing.spans import Span, SpanEvent, SpanKind, SpanLink, StatusCode
@@ -27,6 +27,11 @@ STATUS_NAMES = {f"STATUS_CODE_{status.name}": status for status in StatusCode}
 # writing --------------------------------------------------------------------------------------
 
 def _value(value: Any) -> dict[str, Any]:
+    kind = type(value)  # the common types first, by identity: most attributes are one of them
+    if kind is str:
+        return {"stringValue": value}
+    if kind is int:
+        return {"intValue": str(value)}
     if isinstance(value, bool):
         return {"boolValue": value}
     if isinstance(value, int):
@@ -41,32 +46,55 @@ def _value(value: Any) -> dict[str, Any]:
 
 
 def _attributes(attributes: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    return [{"key": key, "value": _value(value)} for key, value in (attributes or {}).items()]
+    if not attributes:
+        return []
+    return [{"key": key, "value": {"stringValue": value} if type(value) is str else _value(value)}
+            for key, value in attributes.items()]
 
 
-def _span(span: ReadableSpan) -> dict[str, Any]:
-    context = span.get_span_context()
-    assert context is not None
+def span_document(trace_id: int, span_id: int, parent_span_id: int | None, name: str,
+                  kind: SpanKind, start_ns: int, end_ns: int,
+                  attributes: Mapping[str, Any] | None, status: Status,
+                  events: Sequence[Event] = (), links: Sequence[Link] = ()) -> dict[str, Any]:
+    """One span of an export request, from its parts (`kind` is OTLP's, not the API's)."""
     document: dict[str, Any] = {
-        "traceId": format_trace_id(context.trace_id), "spanId": format_span_id(context.span_id),
-        "name": span.name, "kind": span.kind.value + 1,  # the API's INTERNAL is 0, OTLP's 1
-        "startTimeUnixNano": span.start_time, "endTimeUnixNano": span.end_time,
-        "attributes": _attributes(span.attributes)}
-    if span.parent is not None:
-        document["parentSpanId"] = format_span_id(span.parent.span_id)
-    if span.status.status_code.value:
-        document["status"] = {"code": span.status.status_code.value,
-                              "message": span.status.description or ""}
-    if span.events:
+        "traceId": f"{trace_id:032x}", "spanId": f"{span_id:016x}", "name": name,
+        "kind": kind.value, "startTimeUnixNano": start_ns, "endTimeUnixNano": end_ns,
+        "attributes": _attributes(attributes)}
+    if parent_span_id is not None:
+        document["parentSpanId"] = f"{parent_span_id:016x}"
+    if status.status_code.value:
+        document["status"] = {"code": status.status_code.value,
+                              "message": status.description or ""}
+    if events:
         document["events"] = [{"name": event.name, "timeUnixNano": event.timestamp,
                                "attributes": _attributes(event.attributes)}
-                              for event in span.events]
-    if span.links:
-        document["links"] = [{"traceId": format_trace_id(link.context.trace_id),
-                              "spanId": format_span_id(link.context.span_id),
+                              for event in events]
+    if links:
+        document["links"] = [{"traceId": f"{link.context.trace_id:032x}",
+                              "spanId": f"{link.context.span_id:016x}",
                               "attributes": _attributes(link.attributes)}
-                             for link in span.links]
+                             for link in links]
     return document
+
+
+def span_document_of(span: ReadableSpan) -> dict[str, Any]:
+    """An SDK span's document."""
+    context = span.get_span_context()
+    assert context is not None
+    return span_document(context.trace_id, context.span_id,
+                         span.parent.span_id if span.parent is not None else None, span.name,
+                         SpanKind(span.kind.value + 1),  # the API's INTERNAL is 0, OTLP's 1
+                         span.start_time or 0, span.end_time or 0, span.attributes,
+                         span.status, span.events, span.links)
+
+
+def export_request(resource: Mapping[str, Any] | None,
+                   scopes: Mapping[tuple[str, str], list[dict[str, Any]]]) -> dict[str, Any]:
+    """One resource's `ResourceSpans`: span documents by (scope name, version)."""
+    return {"resource": {"attributes": _attributes(resource)},
+            "scopeSpans": [{"scope": {"name": name, "version": version}, "spans": found}
+                           for (name, version), found in scopes.items()]}
 
 
 def encode(spans: Sequence[ReadableSpan]) -> bytes:
@@ -76,12 +104,9 @@ def encode(spans: Sequence[ReadableSpan]) -> bytes:
         _, scopes = resources.setdefault(id(span.resource), (span.resource, {}))
         scope = span.instrumentation_scope
         key = (scope.name, scope.version or "") if scope else ("", "")
-        scopes.setdefault(key, []).append(_span(span))
-    document = {"resourceSpans": [
-        {"resource": {"attributes": _attributes(resource.attributes)},
-         "scopeSpans": [{"scope": {"name": name, "version": version}, "spans": found}
-                        for (name, version), found in scopes.items()]}
-        for resource, scopes in resources.values()]}
+        scopes.setdefault(key, []).append(span_document_of(span))
+    document = {"resourceSpans": [export_request(resource.attributes, scopes)
+                                  for resource, scopes in resources.values()]}
     return orjson.dumps(document)
 
 

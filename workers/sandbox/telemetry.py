@@ -25,11 +25,11 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from wrapt import wrap_function_wrapper
 
+from tracing.export.batches import QUEUE_SIZE
 from tracing.hops import remote_parent
 from tracing.propagation import from_xray
 from tracing.setup import (
     EXPORT_TIMEOUT_MS,
-    QUEUE_SIZE,
     CountingExporter,
     XRayIdGenerator,
     sdk_disabled,

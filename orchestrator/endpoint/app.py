@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import signal
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -231,6 +232,7 @@ def main() -> None:
         app = stage_app.create_app(settings, client_host(settings.host), settings.api_port)
         servers.append((_Server(uvicorn.Config(app, log_level="warning", access_log=False)),
                         [stage_socket]))
+    gc.freeze()  # what is built by now lives as long as the endpoint (see workers/tasks.py)
     with asyncio.Runner(loop_factory=endpoint.get_loop_factory()) as runner:
         runner.run(serve_together(servers))
     if tracing is not None:

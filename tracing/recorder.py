@@ -18,7 +18,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from tracing.export.batches import SpanBatcher
-from tracing.export.in_process import span_of
+from tracing.export.in_process import stored_span
 from tracing.otlp import json_format as otlp_json
 from tracing.spans import SpanKind as StoredKind
 from tracing.spans import plain
@@ -61,16 +61,27 @@ class SpanRecorder:
 
 
 class SinkRecorder(SpanRecorder):
-    """Records straight into a span sink as the store keeps spans: no SDK processor, queue or
-    encoding (the endpoint's own spans, when they go to its own store and nowhere else)."""
+    """Records straight into a span sink as the store keeps spans: no SDK span, processor,
+    queue or encoding (the endpoint's own spans, when they go to its own store and nowhere
+    else)."""
 
     def __init__(self, sink: SpanSink, provider: TracerProvider) -> None:
         super().__init__(provider, "ripple")
         self._sink = sink
         self._resource_attributes = plain(provider.resource.attributes)
 
-    def _emit(self, span: ReadableSpan) -> None:
-        self._sink.add([span_of(span, self._resource_attributes)])
+    def record(self, name: str, parent: SpanContext | None, start_ns: int, end_ns: int, *,
+               kind: SpanKind = SpanKind.INTERNAL, attributes: Mapping[str, Any] | None = None,
+               links: Sequence[Link] = (), status: Status = UNSET,
+               span_id: int | None = None, trace_id: int | None = None,
+               events: Sequence[Event] = ()) -> SpanContext:
+        trace_id = parent.trace_id if parent is not None else trace_id or 0
+        span_id = span_id or self._ids.generate_span_id()
+        self._sink.add([stored_span(
+            trace_id, span_id, parent.span_id if parent is not None else None, name,
+            OTLP_KINDS[kind], start_ns, end_ns, attributes, status, self._resource_attributes,
+            events, links)])
+        return SpanContext(trace_id, span_id, is_remote=False, trace_flags=SAMPLED)
 
 
 class DocumentRecorder(SpanRecorder):

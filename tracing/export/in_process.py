@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.trace import Link, Status
 
 from tracing.export.forward import Export, Forwarder
 from tracing.otlp import json_format as otlp_json
@@ -15,19 +16,29 @@ from tracing.spans import Span, SpanEvent, SpanKind, SpanLink, StatusCode, plain
 from tracing.store.sink import SpanSink
 
 
+def stored_span(trace_id: int, span_id: int, parent_span_id: int | None, name: str,
+                kind: SpanKind, start_ns: int, end_ns: int,
+                attributes: Mapping[str, Any] | None, status: Status, resource: dict[str, Any],
+                events: Sequence[Event] = (), links: Sequence[Link] = ()) -> Span:
+    """A span as the store keeps it, from its parts (`kind` is OTLP's, not the API's)."""
+    return Span(f"{trace_id:032x}", f"{span_id:016x}",
+                f"{parent_span_id:016x}" if parent_span_id is not None else None, name, kind,
+                start_ns, end_ns, StatusCode(status.status_code.value), status.description or "",
+                plain(attributes), resource,
+                tuple(SpanEvent(event.name, event.timestamp, plain(event.attributes))
+                      for event in events),
+                tuple(SpanLink(f"{link.context.trace_id:032x}", f"{link.context.span_id:016x}",
+                               plain(link.attributes)) for link in links))
+
+
 def span_of(span: ReadableSpan, resource: dict[str, Any]) -> Span:
     """An SDK span as the store keeps it."""
     context = span.get_span_context()
     assert context is not None
-    return Span(f"{context.trace_id:032x}", f"{context.span_id:016x}",
-                f"{span.parent.span_id:016x}" if span.parent is not None else None,
-                span.name, SpanKind(span.kind.value + 1), span.start_time or 0,
-                span.end_time or 0, StatusCode(span.status.status_code.value),
-                span.status.description or "", plain(span.attributes), resource,
-                tuple(SpanEvent(event.name, event.timestamp, plain(event.attributes))
-                      for event in span.events),
-                tuple(SpanLink(f"{link.context.trace_id:032x}", f"{link.context.span_id:016x}",
-                               plain(link.attributes)) for link in span.links))
+    return stored_span(context.trace_id, context.span_id,
+                       span.parent.span_id if span.parent is not None else None, span.name,
+                       SpanKind(span.kind.value + 1), span.start_time or 0, span.end_time or 0,
+                       span.attributes, span.status, resource, span.events, span.links)
 
 
 class StoreExporter(SpanExporter):

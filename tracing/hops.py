@@ -44,14 +44,25 @@ def new_trace() -> TraceContext:
     """A new trace, sampled as this process's sampler says for a root (OTEL_TRACES_SAMPLER;
     every trace by default). Later hops follow the decision (`Sampled=` travels along)."""
     context = TraceContext.new()
+    return replace(context, sampled=_root_sampled(context.trace_id))
+
+
+def decided(context: TraceContext | None) -> TraceContext | None:
+    """A caller's context, with the sampling decision its header left to ripple (X-Ray's
+    `Sampled=?`) taken here, as for a root."""
+    if context is None or context.decided:
+        return context
+    return replace(context, sampled=_root_sampled(context.trace_id), decided=True)
+
+
+def _root_sampled(trace_id: str) -> bool:
     sampler = getattr(trace.get_tracer_provider(), "sampler", None)
     if sampler is None:
-        return context
+        return True
     try:
-        decision = sampler.should_sample(None, int(context.trace_id, 16), "root").decision
+        return bool(sampler.should_sample(None, int(trace_id, 16), "root").decision.is_sampled())
     except Exception:  # tracing never fails its caller
-        return context
-    return replace(context, sampled=decision.is_sampled())
+        return True
 
 
 def remote_parent(context: TraceContext) -> trace.Context:
@@ -63,7 +74,7 @@ def caller_context(header: str = "") -> TraceContext:
     """The context a new hop continues: an explicit X-Ray header, else the inbound request's,
     else a new trace."""
     if header:
-        found = from_xray(unquote(header))
+        found = decided(from_xray(unquote(header)))
         if found is not None:
             return found
     return INBOUND.get() or new_trace()

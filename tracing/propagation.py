@@ -30,6 +30,9 @@ class TraceContext:
     parent_id: str  # 16 hex: the span the next hop hangs under
     sampled: bool = True
     lineage: dict[str, int] = field(default_factory=dict)
+    # False when the caller left sampling to the receiver (X-Ray's `Sampled=?`, or no
+    # `Sampled` at all): the first hop decides, as a root's sampler would (`hops.decided`).
+    decided: bool = True
 
     @classmethod
     def new(cls) -> TraceContext:
@@ -67,7 +70,8 @@ class TraceContext:
 
 
 def from_xray(header: str) -> TraceContext | None:
-    """Parse `Root=1-…-…;Parent=…;Sampled=1;Lineage=…`; None if it carries no valid root."""
+    """Parse `Root=1-…-…;Parent=…;Sampled=1;Lineage=…`; None if it carries no valid root.
+    Without `Sampled=0` or `1` the context is sampled but not `decided`."""
     fields = dict(part.split("=", 1) for part in header.split(";") if "=" in part)
     root = fields.get("Root", "").strip()
     pieces = root.split("-")
@@ -82,8 +86,9 @@ def from_xray(header: str) -> TraceContext | None:
     return TraceContext(
         trace_id=(pieces[1] + pieces[2]).lower(),
         parent_id=parent if _hex(parent, 16) else os.urandom(8).hex(),
-        sampled=fields.get("Sampled", "1").strip() != "0",
+        sampled=(flag := fields.get("Sampled", "").strip()) != "0",
         lineage=lineage,
+        decided=flag in ("0", "1"),
     )
 
 

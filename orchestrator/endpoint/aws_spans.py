@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestrator.endpoint.routing import service_of
 from orchestrator.services.calls import CURRENT, Call
-from tracing.hops import INBOUND, new_trace, span_context
+from tracing.hops import INBOUND, decided, new_trace, span_context
 from tracing.propagation import TraceContext, from_headers, from_traceparent
 from tracing.recorder import OpenSpan, recorder
 from tracing.store.lineage import DYNAMODB_WRITES as WRITES
@@ -122,8 +122,9 @@ class TracingMiddleware:
             return
         headers = {key.decode("latin-1"): value.decode("latin-1")
                    for key, value in scope["headers"]}
-        caller = from_headers({"x-amzn-trace-id": unquote(headers.get("x-amzn-trace-id", "")),
-                               "traceparent": headers.get("traceparent", "")})
+        caller = decided(from_headers({
+            "x-amzn-trace-id": unquote(headers.get("x-amzn-trace-id", "")),
+            "traceparent": headers.get("traceparent", "")}))
         client, server, inbound = _open(call, caller, headers.get("traceparent", ""))
         status = {"code": 500}
         body: list[bytes] = []  # a DynamoDB write's request, for the keys it wrote

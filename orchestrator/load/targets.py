@@ -152,6 +152,7 @@ class Builder:
 
 
 def trace_header(now: float | None = None) -> tuple[str, str]:
-    """A new X-Ray root id and the header that starts a sampled trace with it."""
+    """A new X-Ray root id and the header that starts a trace with it, leaving the sampling
+    decision to ripple (`Sampled=?`, as X-Ray words it): `OTEL_TRACES_SAMPLER` applies."""
     root = f"1-{int(time.time() if now is None else now):08x}-{uuid.uuid4().hex[:24]}"
-    return root, f"Root={root};Sampled=1"
+    return root, f"Root={root};Sampled=?"

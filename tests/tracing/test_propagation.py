@@ -74,3 +74,17 @@ def test_w3c_flags_are_a_bit_field_whose_low_bit_is_sampled() -> None:
     # And flags that are not two hex digits make the header malformed
     for flags in ("0x", "1", "001", "+1", " 1"):
         assert from_traceparent(f"{ids}-{flags}") is None
+
+
+def test_a_header_without_a_decision_leaves_it_to_the_receiver() -> None:
+    # Given X-Ray headers that say Sampled=1, Sampled=0, Sampled=? and nothing
+    root = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8"
+    found = {flag: from_xray(f"{root};Sampled={flag}") for flag in ("1", "0", "?")}
+    found["none"] = from_xray(root)
+    # Then 1 and 0 are decisions, and ? or no flag is one to take (sampled until taken)
+    assert all(context is not None for context in found.values())
+    assert {flag: (c.sampled, c.decided) for flag, c in found.items() if c} == {
+        "1": (True, True), "0": (False, True), "?": (True, False), "none": (True, False)}
+    # And a decision travels on as one
+    undecided = found["?"]
+    assert undecided is not None and "Sampled=1" in undecided.to_xray()

@@ -74,6 +74,16 @@ def test_a_trace_the_sampler_drops_records_nothing(unsampled: Ripple) -> None:
         store.close()
 
 
+def test_a_caller_that_leaves_the_decision_to_ripple_gets_the_samplers(
+        unsampled: Ripple) -> None:
+    # When a caller sends X-Ray's header with `Sampled=?`, as `ripple load` does
+    caller = f"Root=1-{int(time.time()):08x}-0123456789abcdef0123beef;Sampled=?"
+    seen = from_xray(invoke(unsampled, caller))
+    # Then ripple's sampler decided, as for a root: the handler's header says not sampled
+    assert seen is not None and seen.decided and not seen.sampled
+    assert seen.trace_id == f"{caller[7:15]}0123456789abcdef0123beef"
+
+
 def test_a_callers_sampled_trace_is_followed_through_every_hop(unsampled: Ripple) -> None:
     # When a caller sends its sampled trace
     seen = from_xray(invoke(unsampled, SAMPLED_CALLER.format(seconds=int(time.time()) - 5)))

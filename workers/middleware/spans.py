@@ -16,7 +16,7 @@ from typing import Any
 
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
 
-from tracing.hops import new_trace, span_context
+from tracing.hops import decided, new_trace, span_context
 from tracing.propagation import TraceContext, from_xray
 from tracing.recorder import SAMPLED, UNSET, SpanRecorder
 from workers.middleware import InvocationContext, Middleware, Throttled
@@ -31,7 +31,7 @@ class Tracing(Middleware):
 
     def before_invoke(self, ctx: InvocationContext) -> None:
         try:
-            parent = from_xray(ctx.request.trace_header) or new_trace()
+            parent = decided(from_xray(ctx.request.trace_header)) or new_trace()
             invocation_id = random.getrandbits(64) or 1
             if parent.sampled:  # an unsampled trace records nothing, here or downstream
                 ctx.extras.update(trace=parent, invocation_span=invocation_id,

@@ -17,7 +17,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from orchestrator.endpoint.apigateway.routes import RouteMatch
 from orchestrator.events.apigateway import HttpRequest
-from tracing.hops import INBOUND, new_trace, span_context
+from tracing.hops import INBOUND, decided, new_trace, span_context
 from tracing.propagation import from_headers
 from tracing.recorder import OpenSpan, recorder
 
@@ -45,8 +45,9 @@ class StageSpan:
 
     def __enter__(self) -> StageSpan:
         request = self.request
-        caller = from_headers({"x-amzn-trace-id": unquote(request.header("x-amzn-trace-id")),
-                               "traceparent": request.header("traceparent")})
+        caller = decided(from_headers({
+            "x-amzn-trace-id": unquote(request.header("x-amzn-trace-id")),
+            "traceparent": request.header("traceparent")}))
         route = self.found.route if self.found else None
         attributes: dict[str, Any] = {
             "ripple.apigateway.stage": self.stage, "ripple.apigateway.api": self.api_id,

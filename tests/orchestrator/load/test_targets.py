@@ -7,7 +7,8 @@ import json
 import pytest
 
 from orchestrator.load import LoadError
-from orchestrator.load.targets import Builder, Target, render
+from orchestrator.load.targets import Builder, Target, render, trace_header
+from tracing.propagation import from_xray
 
 
 def test_targets_parse_in_each_form() -> None:
@@ -55,3 +56,12 @@ def test_each_target_builds_the_request_aws_would_get() -> None:
 def test_a_dynamodb_payload_must_be_an_object() -> None:
     with pytest.raises(LoadError, match="JSON object"):
         Builder(Target.parse("ddb:t"), "http://127.0.0.1:1", payload="[1, 2]")
+
+
+def test_each_event_starts_a_trace_whose_sampling_ripple_decides() -> None:
+    # When a run's event gets its trace header
+    root, header = trace_header(now=1_700_000_000)
+    # Then it names a new X-Ray root and leaves sampling to ripple's sampler
+    context = from_xray(header)
+    assert context is not None and context.xray_trace_id == root
+    assert root.startswith("1-6553f100-") and not context.decided

@@ -10,7 +10,7 @@ import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from opentelemetry import trace
 from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
@@ -46,18 +46,20 @@ class SpanRecorder:
                events: Sequence[Event] = ()) -> SpanContext:
         """Record one finished span under `parent` (a root of trace `trace_id` when None);
         its context, for its children."""
-        context = SpanContext(parent.trace_id if parent is not None else trace_id or 0,
-                              span_id or self._ids.generate_span_id(),
-                              is_remote=False, trace_flags=SAMPLED)
-        self._emit(ReadableSpan(
-            name, context, parent, self._resource, attributes, events, links, kind,
-            status=status, start_time=start_ns, end_time=end_ns,
-            instrumentation_scope=self._scope))
-        return context
+        trace_id = parent.trace_id if parent is not None else trace_id or 0
+        span_id = span_id or self._ids.generate_span_id()
+        self._emit(Parts(trace_id, span_id, parent, name, kind, start_ns, end_ns, attributes,
+                         status, events, links))
+        return SpanContext(trace_id, span_id, is_remote=False, trace_flags=SAMPLED)
 
-    def _emit(self, span: ReadableSpan) -> None:
+    def _emit(self, span: Parts) -> None:
         """Hand a finished span to the provider's processors, as `Span.end()` does."""
-        self._processor.on_end(span)
+        context = SpanContext(span.trace_id, span.span_id, is_remote=False,
+                              trace_flags=SAMPLED)
+        self._processor.on_end(ReadableSpan(
+            span.name, context, span.parent, self._resource, span.attributes, span.events,
+            span.links, span.kind, status=span.status, start_time=span.start_ns,
+            end_time=span.end_ns, instrumentation_scope=self._scope))
 
 
 class SinkRecorder(SpanRecorder):
@@ -70,18 +72,11 @@ class SinkRecorder(SpanRecorder):
         self._sink = sink
         self._resource_attributes = plain(provider.resource.attributes)
 
-    def record(self, name: str, parent: SpanContext | None, start_ns: int, end_ns: int, *,
-               kind: SpanKind = SpanKind.INTERNAL, attributes: Mapping[str, Any] | None = None,
-               links: Sequence[Link] = (), status: Status = UNSET,
-               span_id: int | None = None, trace_id: int | None = None,
-               events: Sequence[Event] = ()) -> SpanContext:
-        trace_id = parent.trace_id if parent is not None else trace_id or 0
-        span_id = span_id or self._ids.generate_span_id()
+    def _emit(self, span: Parts) -> None:
         self._sink.add([stored_span(
-            trace_id, span_id, parent.span_id if parent is not None else None, name,
-            OTLP_KINDS[kind], start_ns, end_ns, attributes, status, self._resource_attributes,
-            events, links)])
-        return SpanContext(trace_id, span_id, is_remote=False, trace_flags=SAMPLED)
+            span.trace_id, span.span_id, span.parent_span_id, span.name, OTLP_KINDS[span.kind],
+            span.start_ns, span.end_ns, span.attributes, span.status,
+            self._resource_attributes, span.events, span.links)])
 
 
 class DocumentRecorder(SpanRecorder):
@@ -93,18 +88,31 @@ class DocumentRecorder(SpanRecorder):
         self._batcher = batcher
         self._key = (scope, "")
 
-    def record(self, name: str, parent: SpanContext | None, start_ns: int, end_ns: int, *,
-               kind: SpanKind = SpanKind.INTERNAL, attributes: Mapping[str, Any] | None = None,
-               links: Sequence[Link] = (), status: Status = UNSET,
-               span_id: int | None = None, trace_id: int | None = None,
-               events: Sequence[Event] = ()) -> SpanContext:
-        trace_id = parent.trace_id if parent is not None else trace_id or 0
-        span_id = span_id or self._ids.generate_span_id()
-        self._batcher.add(self._key, otlp_json.span_document, trace_id, span_id,
-                          parent.span_id if parent is not None else None, name,
-                          OTLP_KINDS[kind], start_ns, end_ns, attributes, status, events,
-                          links)
-        return SpanContext(trace_id, span_id, is_remote=False, trace_flags=SAMPLED)
+    def _emit(self, span: Parts) -> None:
+        self._batcher.add(self._key, otlp_json.span_document, span.trace_id, span.span_id,
+                          span.parent_span_id, span.name, OTLP_KINDS[span.kind],
+                          span.start_ns, span.end_ns, span.attributes, span.status,
+                          span.events, span.links)
+
+
+class Parts(NamedTuple):
+    """A finished span as recorded, before it takes the shape its destination wants."""
+
+    trace_id: int
+    span_id: int
+    parent: SpanContext | None
+    name: str
+    kind: SpanKind
+    start_ns: int
+    end_ns: int
+    attributes: Mapping[str, Any] | None
+    status: Status
+    events: Sequence[Event]
+    links: Sequence[Link]
+
+    @property
+    def parent_span_id(self) -> int | None:
+        return self.parent.span_id if self.parent is not None else None
 
 
 OTLP_KINDS = {kind: StoredKind(kind.value + 1) for kind in SpanKind}  # the API's INTERNAL is 0

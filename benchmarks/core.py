@@ -167,13 +167,18 @@ def main() -> None:
         invoke_latency, stage_latency = sync_latencies(url, work, args.latency)
         bare = warm_latencies(work / "noop", Settings(), args.latency)
         tracing: list[dict[str, float]] = []
+        tracing_cpu: list[dict[str, float]] = []  # ms per invocation, ripple's processes
         arms: dict[str, dict[str, Any]] = {
             "off": {"tracing": False}, "on": {}, "sampled": {"sampled": SAMPLED}}
         for round_number in range(args.tracing_rounds):
             order = list(arms) if round_number % 2 == 0 else list(arms)[::-1]
-            rates = {arm: ripple_end_to_end(url, work, args.tracing_tasks, **arms[arm])[0]
-                     for arm in order}
+            runs = {arm: ripple_end_to_end(url, work, args.tracing_tasks, **arms[arm])
+                    for arm in order}
+            rates = {arm: rate for arm, (rate, _) in runs.items()}
             tracing.append(rates)
+            tracing_cpu.append({arm: sum(used for role, used in cpu.items()
+                                         if role != "load generator")
+                                for arm, (_, cpu) in runs.items()})
             print(f"tracing round {round_number + 1}: off {rates['off']:,.0f}/s, on "
                   f"{rates['on']:,.0f}/s ({1 - rates['on'] / rates['off']:+.1%}), "
                   f"{SAMPLED:.0%} sampled {rates['sampled']:,.0f}/s "
@@ -207,8 +212,11 @@ def main() -> None:
     for arm, label in (("on", "every trace recorded"),
                        ("sampled", f"{SAMPLED:.0%} of traces (parentbased_traceidratio)")):
         costs = [1 - rates[arm] / rates["off"] for rates in tracing]
+        extra = [cpu[arm] / cpu["off"] - 1 for cpu in tracing_cpu]
         print(f"{label}: cost median {statistics.median(costs):+.1%}, rounds "
-              f"{min(costs):+.1%} .. {max(costs):+.1%}")
+              f"{min(costs):+.1%} .. {max(costs):+.1%}; CPU per invocation (ripple's "
+              f"processes) {statistics.median(extra):+.1%} [{min(extra):+.1%} .. "
+              f"{max(extra):+.1%}]")
 
 
 if __name__ == "__main__":

@@ -126,8 +126,8 @@ def configure_tracing(service_name: str, ripple_endpoint: str,
     provider = TracerProvider(resource=resource, id_generator=XRayIdGenerator())
     counting = CountingExporter(exporter or span_exporter(ripple_endpoint))
     if isinstance(counting.exporter, JsonSpanExporter):
-        # Spans recorded after the fact are encoded as they are recorded, and batched with
-        # the live ones (`tracing.export.batches`).
+        # Spans recorded after the fact are queued as their parts and encoded by the
+        # batcher's thread, in the same batches as the live ones (`tracing.export.batches`).
         batcher = SpanBatcher(counting.post, resource.attributes, close=counting.shutdown)
         provider.add_span_processor(BatchedSpans(batcher))
         record_batched(batcher, provider)

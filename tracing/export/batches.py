@@ -27,9 +27,9 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from tracing.otlp import json_format as otlp_json
 from tracing.store.gc import collector_paused
 
+log = logging.getLogger("ripple.tracing")
 # Spans. A burst of invocations must not overflow the queue (the SDK's default of 2,048 drops
 # a third of a burst's spans on this kind of machine).
-log = logging.getLogger("ripple.tracing")
 QUEUE_SIZE = 65_536
 DELAY_SECONDS = 0.5
 BATCH_SIZE = 2_048
@@ -49,7 +49,8 @@ class SpanBatcher:
         self._queue_size = queue_size
         self._delay = delay
         self._batch_size = batch_size
-        self.dropped = 0  # never queued: the queue was full
+        self.dropped = 0  # never sent: the queue was full, or the span could not be encoded
+        self._warned_at = 0.0
         self._wake = threading.Event()
         self._sent = threading.Condition()
         self._flushes = 0
@@ -63,11 +64,17 @@ class SpanBatcher:
         queue drops it)."""
         queue = self._queue
         if len(queue) >= self._queue_size:
-            self.dropped += 1
+            self._drop()
             return
         queue.append((scope, build, parts))
         if len(queue) >= self._batch_size:
             self._wake.set()
+
+    def _drop(self) -> None:
+        self.dropped += 1
+        if time.monotonic() - self._warned_at > 60:  # a full queue says so once a minute
+            self._warned_at = time.monotonic()
+            log.warning("span queue full: %d spans dropped so far", self.dropped)
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Post everything queued before the call; False if that took over `timeout`."""
@@ -119,7 +126,7 @@ class SpanBatcher:
             try:
                 found.append(build(*parts))
             except Exception:  # one unencodable span does not cost its batch
-                self.dropped += 1
+                self._drop()
                 count -= 1
                 log.exception("could not encode a span")
         return orjson.dumps({"resourceSpans": [otlp_json.export_request(self._resource,

@@ -4,6 +4,7 @@ queued before it, and a full queue drops and counts instead of blocking."""
 
 from __future__ import annotations
 
+import pytest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
@@ -79,7 +80,8 @@ def test_documents_say_what_the_sdk_exporter_says() -> None:
         otlp_json.encode(finished))
 
 
-def test_a_full_queue_drops_and_counts_instead_of_blocking() -> None:
+def test_a_full_queue_drops_and_counts_instead_of_blocking(
+        caplog: pytest.LogCaptureFixture) -> None:
     # Given a batcher whose queue holds two spans and whose thread is not due for a minute
     posted: list[int] = []
     batcher = SpanBatcher(lambda body, count: posted.append(count), RESOURCE, queue_size=2,
@@ -90,9 +92,11 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking() -> None:
         batcher.add(("test", ""), otlp_json.span_document, 1, number + 1, None, "span",
                     StoredKind.INTERNAL, 0, 1, None, Status())
 
-    # Then two are posted at the flush and three were dropped
+    # Then two are posted at the flush and three were dropped, said once
     assert batcher.flush(5)
     assert posted == [2] and batcher.dropped == 3
+    assert [record.getMessage() for record in caplog.records] == [
+        "span queue full: 1 spans dropped so far"]
     batcher.shutdown()
 
 

@@ -1,8 +1,9 @@
 """`JsonSpanExporter`: OTLP/JSON over HTTP/1.1 keep-alive, the way ripple's workers and
 environments send spans to ripple's receiver. It encodes with `otlp_json` (plain dicts, no
 protobuf objects: a fraction of the SDK exporter's CPU per span) and never raises: a failed
-export is a FAILURE result, which `CountingExporter` counts as dropped spans. (The endpoint's
-own spans skip all this: `store_exporter`.)"""
+export is a FAILURE result, which `CountingExporter` counts as dropped spans. `post` sends a
+request already encoded (a worker's batches, `tracing.export.batches`). The endpoint's own spans
+skip all this (`tracing.recorder.SinkRecorder`)."""
 
 from __future__ import annotations
 

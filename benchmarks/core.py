@@ -7,8 +7,11 @@
 3. Warm sync latency p50/p99: the Invoke API and the API Gateway stage vs a raw Celery round
    trip and a bare handler call (an environment driven directly).
 4. Tracing on vs off: end-to-end throughput through the Invoke API, rounds alternating, with
-   every trace recorded and with a sampler keeping `SAMPLED` of them (`ripple load` leaves
-   the decision to ripple).
+   ripple's default sampler (10 new traces a second, then 5%, per process) and with every
+   trace recorded (`always_on`); `ripple load` leaves the decision to ripple.
+
+The drain's events are queued by this process, decided by ripple's default sampler as the
+endpoint would decide them.
 
 Every figure is a ratio against its baseline in the same round; rounds alternate which side
 goes first. Run: python benchmarks/core.py [--rounds 3] [--tasks 10000]. Not a test.
@@ -31,9 +34,10 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLED = 0.05  # X-Ray's default rule keeps 5% of requests beyond the first each second
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.core_parts import (  # noqa: E402
@@ -46,6 +50,7 @@ from benchmarks.core_parts import (  # noqa: E402
 from benchmarks.harness import warm_latencies  # noqa: E402
 from orchestrator.process.redis_server import EmbeddedRedis  # noqa: E402
 from orchestrator.settings import Settings  # noqa: E402
+from tracing.sampling import default_sampler  # noqa: E402
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 600) -> None:
@@ -84,9 +89,9 @@ def ripple_drain(url: str, work: Path, tasks: int, workers: int) -> float:
 
 
 def ripple_end_to_end(url: str, work: Path, tasks: int, tracing: bool = True,
-                      sampled: float | None = None) -> tuple[float, dict[str, float]]:
+                      sampler: str | None = None) -> tuple[float, dict[str, float]]:
     """Throughput through the Invoke API with `ripple load`, and CPU ms per invocation."""
-    with Stack(url, work, workers=2, tracing=tracing, sampled=sampled) as stack:
+    with Stack(url, work, workers=2, tracing=tracing, sampler=sampler) as stack:
         deploy_noop(stack.endpoint, work)
         stack.warm()
         cpu_before = stack.cpu()
@@ -138,6 +143,10 @@ def main() -> None:
     parser.add_argument("--tracing-rounds", type=int, default=10)
     parser.add_argument("--tracing-tasks", type=int, default=4000)
     args = parser.parse_args()
+    settings = Settings()
+    # The drain's events are queued here: decided as the endpoint decides them.
+    trace.set_tracer_provider(TracerProvider(
+        sampler=default_sampler(settings.trace_reservoir, settings.trace_rate)))
     work = Path(tempfile.mkdtemp(prefix="ripple-bench-"))
     server = EmbeddedRedis(work / "redis")
     url = server.start()
@@ -165,11 +174,11 @@ def main() -> None:
                   f"{ripple_e2e:,.0f}/s = {ripple_e2e / raw_e2e:.2f}", flush=True)
         raw_latency = raw.round_trips(args.latency)
         invoke_latency, stage_latency = sync_latencies(url, work, args.latency)
-        bare = warm_latencies(work / "noop", Settings(), args.latency)
+        bare = warm_latencies(work / "noop", settings, args.latency)
         tracing: list[dict[str, float]] = []
         tracing_cpu: list[dict[str, float]] = []  # ms per invocation, ripple's processes
         arms: dict[str, dict[str, Any]] = {
-            "off": {"tracing": False}, "on": {}, "sampled": {"sampled": SAMPLED}}
+            "off": {"tracing": False}, "on": {}, "every": {"sampler": "always_on"}}
         for round_number in range(args.tracing_rounds):
             order = list(arms) if round_number % 2 == 0 else list(arms)[::-1]
             runs = {arm: ripple_end_to_end(url, work, args.tracing_tasks, **arms[arm])
@@ -181,8 +190,8 @@ def main() -> None:
                                 for arm, (_, cpu) in runs.items()})
             print(f"tracing round {round_number + 1}: off {rates['off']:,.0f}/s, on "
                   f"{rates['on']:,.0f}/s ({1 - rates['on'] / rates['off']:+.1%}), "
-                  f"{SAMPLED:.0%} sampled {rates['sampled']:,.0f}/s "
-                  f"({1 - rates['sampled'] / rates['off']:+.1%})", flush=True)
+                  f"every trace {rates['every']:,.0f}/s "
+                  f"({1 - rates['every'] / rates['off']:+.1%})", flush=True)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -209,8 +218,8 @@ def main() -> None:
         print(f"{label:40s} {percentile(values, .5):7.2f}  {percentile(values, .99):7.2f}")
     print("(goal with tracing on: p50 <= 3 ms, p99 <= 10 ms)")
     print(f"\n## Tracing on vs off, {len(tracing)} rounds (goal: median <= 5%, no round over 10%)")
-    for arm, label in (("on", "every trace recorded"),
-                       ("sampled", f"{SAMPLED:.0%} of traces (parentbased_traceidratio)")):
+    for arm, label in (("on", "on, ripple's default sampler"),
+                       ("every", "every trace recorded (always_on)")):
         costs = [1 - rates[arm] / rates["off"] for rates in tracing]
         extra = [cpu[arm] / cpu["off"] - 1 for cpu in tracing_cpu]
         print(f"{label}: cost median {statistics.median(costs):+.1%}, rounds "

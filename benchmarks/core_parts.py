@@ -146,7 +146,7 @@ class Stack:
     count = 0
 
     def __init__(self, url: str, work: Path, workers: int, tracing: bool = True,
-                 sampled: float | None = None) -> None:
+                 sampler: str | None = None) -> None:
         Stack.count += 1
         self.url = url
         self.client = redis.Redis.from_url(url)
@@ -160,9 +160,8 @@ class Stack:
                     "RIPPLE_XRAY_DAEMON_PORT": str(_free_port())}
         if not tracing:
             self.env["OTEL_SDK_DISABLED"] = "true"
-        if sampled is not None:  # this share of root traces; `ripple load` leaves it to them
-            self.env.update(OTEL_TRACES_SAMPLER="parentbased_traceidratio",
-                            OTEL_TRACES_SAMPLER_ARG=str(sampled))
+        if sampler is not None:  # instead of ripple's default (`ripple load` leaves it to them)
+            self.env["OTEL_TRACES_SAMPLER"] = sampler
         self.initial_workers = workers
         self.procs: list[subprocess.Popen[bytes]] = []
 

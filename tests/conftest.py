@@ -139,6 +139,10 @@ def _start_ripple(data_dir: Path, *args: str, **env: str) -> Ripple:
             [sys.executable, "-m", "orchestrator.cli", "up", "--port", str(port),
              "--data-dir", str(data_dir), *args],
             env=clean_environment(**{"RIPPLE_CLOCK_SPEED": CLOCK_SPEED,
+                                     # the tests look for the traces they caused, in bursts
+                                     # beyond the default sampler's reservoir; its own tests
+                                     # pass OTEL_TRACES_SAMPLER="" (tests/tracing/test_sampling)
+                                     "OTEL_TRACES_SAMPLER": "always_on",
                                      # never 4317 and 2000: stacks run side by side
                                      "RIPPLE_OTLP_GRPC_PORT": str(free_port()),
                                      "RIPPLE_XRAY_DAEMON_PORT": str(free_port()), **env}),

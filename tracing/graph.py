@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from tracing.nodes import CLIENT_TYPE, Node, Outcome, outcome, topology
+from tracing.sampling import WEIGHT
 from tracing.spans import Span
 
 NS = 1e9
@@ -49,12 +50,14 @@ class Stats:
     end_ns: int = 0
     link: bool = False
 
-    def add(self, result: Outcome, span: Span, end_ns: int | None = None) -> None:
+    def add(self, result: Outcome, span: Span, end_ns: int | None = None,
+            weight: int = 1) -> None:
+        """Count one request, standing for `weight` requests (a sampled trace's weight)."""
         response = max(span.end_ns - span.start_ns, 0) / NS
-        self.counts[result] += 1
-        self.total_time += response
-        self.response[_bucket(response)] += 1
-        self.duration[_bucket(max((end_ns or span.end_ns) - span.start_ns, 0) / NS)] += 1
+        self.counts[result] += weight
+        self.total_time += response * weight
+        self.response[_bucket(response)] += weight
+        self.duration[_bucket(max((end_ns or span.end_ns) - span.start_ns, 0) / NS)] += weight
         self.start_ns = span.start_ns if self.start_ns is None else min(self.start_ns,
                                                                          span.start_ns)
         self.end_ns = max(self.end_ns, end_ns or span.end_ns)
@@ -143,8 +146,19 @@ Nodes = dict[Node, Stats]
 Edges = dict[tuple[Node, Node], Stats]
 
 
-def count(request: Request, nodes: Nodes, edges: Edges) -> None:
-    """Add one request to the node or edge it is on."""
+def trace_weight(spans: list[Span]) -> int:
+    """How many traces a trace's spans stand for: the weight its sampler gave it (the
+    deciding span carries it, `tracing.sampling`), else 1."""
+    found = 1
+    for span in spans:
+        weight = span.attributes.get(WEIGHT)
+        if isinstance(weight, int) and weight > found:
+            found = weight
+    return found
+
+
+def count(request: Request, nodes: Nodes, edges: Edges, weight: int = 1) -> None:
+    """Add one request (standing for `weight`) to the node or edge it is on."""
     if request.target is None:
         stats = nodes.get(request.node)
         if stats is None:
@@ -154,19 +168,25 @@ def count(request: Request, nodes: Nodes, edges: Edges) -> None:
         if stats is None:
             stats = edges[request.node, request.target] = Stats()
         stats.link = stats.link or request.link
-    stats.add(request.outcome, request.span, request.end_ns)
+    stats.add(request.outcome, request.span, request.end_ns, weight)
 
 
 def _within(span: Span, window: tuple[float, float] | None) -> bool:
     return window is None or window[0] <= span.start_ns / NS <= window[1]
 
 
-def _services(spans: list[Span], window: tuple[float, float] | None) -> list[dict[str, Any]]:
+def _services(spans: list[Span], window: tuple[float, float] | None,
+              weighted: bool = False) -> list[dict[str, Any]]:
+    traces: dict[str, list[Span]] = defaultdict(list)
+    for span in spans:
+        traces[span.trace_id].append(span)
+    weights = {trace_id: trace_weight(found) for trace_id, found in traces.items()}
     nodes: Nodes = {}
     edges: Edges = {}
     for request in requests(spans):
         if _within(request.span, window):
-            count(request, nodes, edges)
+            count(request, nodes, edges,
+                  weights.get(request.span.trace_id, 1) if weighted else 1)
     return render(nodes, edges)
 
 
@@ -210,8 +230,8 @@ def _render(nodes: Nodes, edges: Edges) -> list[dict[str, Any]]:
 
 def service_graph(spans: list[Span], start: float, end: float) -> dict[str, Any]:
     """A `GetServiceGraph` answer for the requests among `spans` that started in
-    [start, end] (epoch seconds)."""
-    return graph_answer(_services(spans, (start, end)), start, end)
+    [start, end] (epoch seconds), each sampled trace counted for as many as it stands for."""
+    return graph_answer(_services(spans, (start, end), weighted=True), start, end)
 
 
 def graph_answer(services: list[dict[str, Any]], start: float, end: float) -> dict[str, Any]:
@@ -221,6 +241,6 @@ def graph_answer(services: list[dict[str, Any]], start: float, end: float) -> di
 
 
 def trace_graph(spans: list[Span]) -> dict[str, Any]:
-    """A `GetTraceGraph` answer for one trace's spans."""
+    """A `GetTraceGraph` answer for these traces' spans (each counted once)."""
     return {"Services": _services(spans, None)}
 

@@ -25,6 +25,7 @@ from opentelemetry.trace import (
 
 from tracing.propagation import TraceContext, from_xray
 from tracing.recorder import UNSET, recorder
+from tracing.sampling import WEIGHT, weight_of
 
 log = logging.getLogger("ripple.tracing")
 # The context of the request being handled (set by the endpoint's tracing middleware).
@@ -41,10 +42,10 @@ def span_context(context: TraceContext) -> SpanContext:
 
 
 def new_trace() -> TraceContext:
-    """A new trace, sampled as this process's sampler says for a root (OTEL_TRACES_SAMPLER;
-    every trace by default). Later hops follow the decision (`Sampled=` travels along)."""
-    context = TraceContext.new()
-    return replace(context, sampled=_root_sampled(context.trace_id))
+    """A new trace, sampled as this process's sampler says for a root (`tracing.sampling`'s
+    reservoir and rate unless OTEL_TRACES_SAMPLER says otherwise). Later hops follow the
+    decision (`Sampled=` travels along)."""
+    return _root_decided(TraceContext.new())
 
 
 def decided(context: TraceContext | None) -> TraceContext | None:
@@ -52,17 +53,26 @@ def decided(context: TraceContext | None) -> TraceContext | None:
     `Sampled=?`) taken here, as for a root."""
     if context is None or context.decided:
         return context
-    return replace(context, sampled=_root_sampled(context.trace_id), decided=True)
+    return _root_decided(context)
 
 
-def _root_sampled(trace_id: str) -> bool:
+def _root_decided(context: TraceContext) -> TraceContext:
     sampler = getattr(trace.get_tracer_provider(), "sampler", None)
     if sampler is None:
-        return True
+        return replace(context, decided=True)
     try:
-        return bool(sampler.should_sample(None, int(trace_id, 16), "root").decision.is_sampled())
+        result = sampler.should_sample(None, int(context.trace_id, 16), "root")
     except Exception:  # tracing never fails its caller
-        return True
+        return replace(context, decided=True)
+    return replace(context, sampled=result.decision.is_sampled(), decided=True,
+                   weight=weight_of(result))
+
+
+def weighted(attributes: dict[str, object], context: TraceContext) -> dict[str, object]:
+    """`attributes`, with the trace's weight when this process's sampler gave it one."""
+    if context.weight > 1:
+        attributes[WEIGHT] = context.weight
+    return attributes
 
 
 def remote_parent(context: TraceContext) -> trace.Context:
@@ -89,9 +99,10 @@ def dispatch_context(function_name: str, function_arn: str, header: str = "",
     span_id = spans.new_span_id() if spans is not None else None
     stopped = enforce_recursion and parent.is_recursion_stopped(function_arn)
     if spans is not None:
-        attributes: dict[str, object] = {
+        attributes: dict[str, object] = weighted({
             "messaging.system": "ripple", "messaging.operation.type": "send",
-            "messaging.destination.name": function_name, "faas.invoked_name": function_name}
+            "messaging.destination.name": function_name, "faas.invoked_name": function_name},
+            parent)
         status = UNSET
         if stopped:
             attributes["ripple.recursion_stopped"] = True

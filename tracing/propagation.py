@@ -33,6 +33,9 @@ class TraceContext:
     # False when the caller left sampling to the receiver (X-Ray's `Sampled=?`, or no
     # `Sampled` at all): the first hop decides, as a root's sampler would (`hops.decided`).
     decided: bool = True
+    # How many traces this one stands for, as the sampler that kept it said (X-Ray's fixed
+    # rate: 1/rate). Known only where it was decided, whose span records it (`WEIGHT`).
+    weight: int = 1
 
     @classmethod
     def new(cls) -> TraceContext:
@@ -60,7 +63,8 @@ class TraceContext:
 
     def to_xray(self) -> str:
         """An `X-Amzn-Trace-Id` value."""
-        header = f"Root={self.xray_trace_id};Parent={self.parent_id};Sampled={int(self.sampled)}"
+        sampled = int(self.sampled) if self.decided else "?"
+        header = f"Root={self.xray_trace_id};Parent={self.parent_id};Sampled={sampled}"
         if self.lineage:
             header += ";Lineage=" + "|".join(f"{k}:{v}" for k, v in sorted(self.lineage.items()))
         return header
@@ -93,13 +97,14 @@ def from_xray(header: str) -> TraceContext | None:
 
 
 def batch_context(headers: list[str]) -> TraceContext:
-    """A new trace for a batch of records, carrying the deepest lineage among them."""
+    """A new trace for a batch of records, carrying the deepest lineage among them; its
+    sampling is left to the worker that runs the batch (`Sampled=?`)."""
     lineage: dict[str, int] = {}
     for header in headers:
         found = from_xray(header) if header else None
         for key, count in (found.lineage if found else {}).items():
             lineage[key] = max(lineage.get(key, 0), count)
-    return replace(TraceContext.new(), lineage=lineage)
+    return replace(TraceContext.new(), lineage=lineage, decided=False)
 
 
 def from_traceparent(header: str) -> TraceContext | None:

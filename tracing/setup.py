@@ -20,9 +20,11 @@ from opentelemetry.sdk.trace.id_generator import IdGenerator
 from tracing.export.batches import QUEUE_SIZE, BatchedSpans, SpanBatcher
 from tracing.export.http_json import JsonSpanExporter
 from tracing.recorder import record_batched, record_through_provider
+from tracing.sampling import default_sampler
 
 log = logging.getLogger("ripple.tracing")
 EXPORT_TIMEOUT_MS = 2_000
+DEFAULT_SAMPLING = (10, 0.05)  # Settings.trace_reservoir, Settings.trace_rate
 
 
 class XRayIdGenerator(IdGenerator):
@@ -116,14 +118,19 @@ def exporter_configured(environ: Mapping[str, str] = os.environ) -> bool:
 
 
 def configure_tracing(service_name: str, ripple_endpoint: str,
-                      exporter: SpanExporter | None = None
+                      exporter: SpanExporter | None = None,
+                      sampling: tuple[int, float] = DEFAULT_SAMPLING
                       ) -> tuple[TracerProvider, CountingExporter] | None:
     """Install a tracer provider for this process, exporting through `exporter` or else
-    `span_exporter(ripple_endpoint)`; None when OTEL_SDK_DISABLED is true."""
+    `span_exporter(ripple_endpoint)`, new traces sampled as `sampling` (per second, then a
+    rate; `tracing.sampling`) unless OTEL_TRACES_SAMPLER names a sampler; None when
+    OTEL_SDK_DISABLED is true."""
     if sdk_disabled():
         return None
     resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service_name)})
-    provider = TracerProvider(resource=resource, id_generator=XRayIdGenerator())
+    sampler = None if os.environ.get("OTEL_TRACES_SAMPLER") else default_sampler(*sampling)
+    provider = TracerProvider(resource=resource, id_generator=XRayIdGenerator(),
+                              sampler=sampler)
     counting = CountingExporter(exporter or span_exporter(ripple_endpoint))
     if isinstance(counting.exporter, JsonSpanExporter):
         # Spans recorded after the fact are queued as their parts and encoded by the

@@ -53,7 +53,8 @@ class WorkerRuntime:
         limiter = ConcurrencyLimiter(self.redis, settings.account_concurrency)
         on_failure = OnFailure(registry, self.dispatcher,
                                DeadLetters(self.redis, settings.dlq_retention))
-        self.tracing = configure_tracing("ripple-worker", settings.endpoint)
+        self.tracing = configure_tracing("ripple-worker", settings.endpoint, None,
+                                         (settings.trace_reservoir, settings.trace_rate))
         spans = recorder("ripple.worker") if self.tracing is not None else None
         traced = [Tracing(spans)] if spans is not None else []
         self.invoker = Invoker(self.redis, self.pool, [

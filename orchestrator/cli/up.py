@@ -96,6 +96,8 @@ def start_watching(spec: Path, endpoint: Endpoint, stop: threading.Event, data_d
 
 def print_up(stack: Stack, settings: Settings) -> None:
     """What is up and where, a line each."""
+    from tracing.sampling import described
+
     host = settings.host
 
     def port(number: int, scheme: str = "") -> str:
@@ -110,6 +112,7 @@ def print_up(stack: Stack, settings: Settings) -> None:
             ("X-Ray daemon", port(settings.xray_daemon_port, "udp ")),
             ("Redis", redis),
             ("workers", f"{stack.workers}{scaled}"),
+            ("traces", described(settings.trace_reservoir, settings.trace_rate)),
             ("data", str(settings.data_dir))]
     out.print("[green]ripple is up[/]")
     for name, where in rows:

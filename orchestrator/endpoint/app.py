@@ -219,7 +219,8 @@ def main() -> None:
     # The endpoint's own spans go straight to the store's writer, unless OTEL_* send them
     # elsewhere.
     own = None if exporter_configured() else StoreExporter(writer, forwarder)
-    tracing = configure_tracing("ripple-endpoint", settings.endpoint, own)
+    tracing = configure_tracing("ripple-endpoint", settings.endpoint, own,
+                                (settings.trace_reservoir, settings.trace_rate))
     if tracing is not None and own is not None and forwarder is None:
         record_into(writer, tracing[0])  # no SDK processors or conversion on the way
     stage_socket, stage = bind_stage(settings)

@@ -33,7 +33,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orchestrator.endpoint.routing import service_of
 from orchestrator.services.calls import CURRENT, Call
-from tracing.hops import INBOUND, decided, new_trace, span_context
+from tracing.hops import INBOUND, decided, new_trace, span_context, weighted
 from tracing.propagation import TraceContext, from_headers, from_traceparent
 from tracing.recorder import OpenSpan, recorder
 from tracing.store.lineage import DYNAMODB_WRITES as WRITES
@@ -192,7 +192,7 @@ def _open(call: Call, caller: TraceContext | None, traceparent: str
                           dict(attributes), start_ns=started)
         parent = client.context
     server = OpenSpan(spans, call.span_name, SpanKind.SERVER, parent, trace_id,
-                      dict(attributes), start_ns=started)
+                      weighted(dict(attributes), context), start_ns=started)
     return client, server, context.child(f"{server.span_id:016x}")
 
 

@@ -12,6 +12,7 @@ import itertools
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from tracing.sampling import WEIGHT
 from tracing.spans import Span, SpanEvent, SpanKind, SpanLink, StatusCode
 
 T0 = 1_700_000_000.0  # epoch seconds of every test trace's first span
@@ -151,3 +152,9 @@ def edge(graph: dict[str, Any], source: tuple[str, str], target: tuple[str, str]
     """The edge from one (name, type) to another in a service graph."""
     target_id = by_name(graph, *target)["ReferenceId"]
     return next(e for e in by_name(graph, *source)["Edges"] if e["ReferenceId"] == target_id)
+
+
+def weighted(spans: list[Span], weight: int) -> list[Span]:
+    """`spans` with their first trace kept by a sampler's rate: one span carries the weight."""
+    first = spans[0]
+    return [replace(first, attributes={**first.attributes, WEIGHT: weight}), *spans[1:]]

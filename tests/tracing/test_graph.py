@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from tests.tracing import T0, TraceBuilder, by_name, chain, edge
+import pytest
+
+from tests.tracing import T0, TraceBuilder, by_name, chain, edge, weighted
 from tracing.graph import service_graph, trace_graph
 from tracing.nodes import BUCKET, CLIENT_TYPE, FUNCTION, LAMBDA, REMOTE, TABLE, entry_node
 from tracing.spans import Span, SpanKind, StatusCode
@@ -189,3 +191,31 @@ def test_a_stream_batch_comes_from_its_table_not_from_a_client() -> None:
     # And on its own, without the writes, the batch hangs off a client
     alone = trace_graph(c.stream.spans)
     assert edge(alone, ("client", CLIENT_TYPE), ("C", LAMBDA))["EdgeType"] == "link"
+
+
+def test_a_trace_kept_by_the_samplers_rate_counts_for_every_trace_it_stands_for() -> None:
+    # Given the chain, its first trace kept by a 5% rate (weight 20), C's batch trace not
+    spans = chain(fail_one_b=True).spans
+    # When the service map is built
+    graph = service_graph(weighted(spans, 20), *EVERYTHING)
+    # Then the first trace's requests count 20 times, faults and histograms too
+    b = by_name(graph, "B", FUNCTION)["SummaryStatistics"]
+    assert b["TotalCount"] == 200 and b["FaultStatistics"]["TotalCount"] == 20
+    a_to_b = edge(graph, ("A", FUNCTION), ("B", LAMBDA))
+    assert sum(entry["Count"] for entry in a_to_b["ResponseTimeHistogram"]) == 200
+    # And the response times stay those of the requests (a weighted mean is the same mean)
+    plain = service_graph(spans, *EVERYTHING)
+    assert (by_name(graph, "A", FUNCTION)["SummaryStatistics"]["TotalResponseTime"]
+            == pytest.approx(by_name(plain, "A", FUNCTION)["SummaryStatistics"][
+                "TotalResponseTime"] * 20))
+    # And the batch's own trace counts once
+    assert by_name(graph, "C", FUNCTION)["SummaryStatistics"]["TotalCount"] == 1
+
+
+def test_a_traces_own_graph_counts_it_once_whatever_its_weight() -> None:
+    # Given the chain's first trace, weighted 20
+    spans = weighted(chain().spans, 20)
+    # When its own graph is built (GetTraceGraph)
+    graph = trace_graph(spans)
+    # Then each request is counted as it happened
+    assert by_name(graph, "B", FUNCTION)["SummaryStatistics"]["TotalCount"] == 10

@@ -1,10 +1,12 @@
-"""Sampling with the standard OTEL_TRACES_SAMPLER: a trace the sampler drops at its root
-records nothing anywhere (endpoint, worker, environment); a caller's sampled trace is
-followed through every hop."""
+"""Sampling: ripple's default sampler (a reservoir, then a weighted rate) and the standard
+OTEL_TRACES_SAMPLER. A trace the sampler drops at its root records nothing anywhere (endpoint,
+worker, environment); a caller's sampled trace is followed through every hop; the map counts
+every request from the traces the rate kept."""
 
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,9 +14,13 @@ from typing import Any
 import boto3
 import httpx
 import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace.sampling import Sampler, SamplingResult
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from tests.conftest import Ripple, start_ripple, stop_ripple, wait_for
 from tracing.propagation import TraceContext, from_xray
+from tracing.sampling import WEIGHT, ReservoirSampler, default_sampler, described, weight_of
 from tracing.spans import SpanKind
 from tracing.store.database import SpanStore
 
@@ -142,3 +148,106 @@ def test_a_traceparent_is_sampled_by_its_flags_low_bit(unsampled: Ripple) -> Non
         assert store.trace(callers["00"].trace_id) == []
     finally:
         store.close()
+
+
+# The sampler itself ---------------------------------------------------------------------
+
+
+def roots(sampler: Sampler, count: int) -> list[SamplingResult]:
+    """`count` root decisions for random trace ids."""
+    return [sampler.should_sample(None, random.getrandbits(128), "root") for _ in range(count)]
+
+
+def test_the_reservoir_keeps_a_burst_then_its_rate_each_second() -> None:
+    # Given ripple's default sampler with a reservoir of 10 a second (an idle process saves up
+    # 10 seconds of it) and no rate beyond it
+    now = [100.0]
+    sampler = ReservoirSampler(10, 0.0, clock=lambda: now[0])
+    # When 120 new traces start at once, then 20 more a second and a half later
+    burst = roots(sampler, 120)
+    now[0] += 1.5
+    later = roots(sampler, 20)
+    # Then the burst's first 100 are kept, unweighted, and the rest dropped
+    assert [d.decision.is_sampled() for d in burst] == [True] * 100 + [False] * 20
+    assert {weight_of(d) for d in burst[:100]} == {1}
+    # And a second and a half later, 15 more are kept
+    assert [d.decision.is_sampled() for d in later] == [True] * 15 + [False] * 5
+
+
+def test_beyond_the_reservoir_the_rate_keeps_its_share_each_standing_for_its_inverse() -> None:
+    # Given a full reservoir and a 5% rate
+    sampler = ReservoirSampler(0, 0.05, clock=lambda: 100.0)
+    # When 20,000 new traces start
+    decisions = roots(sampler, 20_000)
+    # Then about 5% are kept (4 standard deviations: 1,000 ± 123), each weighted 20, so the
+    # weighted count estimates every trace
+    kept = [d for d in decisions if d.decision.is_sampled()]
+    assert 877 <= len(kept) <= 1_123
+    assert {weight_of(d) for d in kept} == {20}
+    assert all(d.attributes[WEIGHT] == 20 for d in kept)
+
+
+def test_a_callers_decision_is_followed_whatever_the_reservoir_holds() -> None:
+    # Given the default sampler, its reservoir empty and no rate
+    sampler = default_sampler(0, 0.0)
+    # When a span starts under a sampled remote parent
+    parent = trace.set_span_in_context(NonRecordingSpan(SpanContext(
+        1, 2, is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED))))
+    decision = sampler.should_sample(parent, 1, "child")
+    # Then it is sampled, as the caller decided
+    assert decision.decision.is_sampled()
+
+
+# The default sampler in a running ripple ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def halved(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ripple]:
+    """A ripple whose sampler keeps no trace by its reservoir and half the rest by its rate."""
+    data = tmp_path_factory.mktemp("halved")
+    stack = start_ripple(data, OTEL_TRACES_SAMPLER="", RIPPLE_TRACE_RESERVOIR="0",
+                         RIPPLE_TRACE_RATE="0.5")
+    try:
+        code = data / "header"
+        code.mkdir()
+        (code / "app.py").write_text(
+            "import os\ndef handler(event, context):\n    return os.environ['_X_AMZN_TRACE_ID']\n")
+        (data / "spec.yaml").write_text(
+            "functions:\n  header: {handler: app.handler, code: ./header}\n")
+        assert stack.cli("deploy", str(data / "spec.yaml")).returncode == 0
+        yield stack
+    finally:
+        stop_ripple(stack)
+
+
+def test_the_map_counts_every_invocation_from_the_traces_the_rate_kept(halved: Ripple) -> None:
+    # Given ripple's sampler set to keep half the new traces, each standing for two
+    begun = time.time() - 1
+    # When the function is invoked 40 times with no trace of the caller's
+    headers = [httpx.post(f"{halved.url}/2015-03-31/functions/header/invocations",
+                          content=b"{}", timeout=30).json() for _ in range(40)]
+    kept = [context for context in map(from_xray, headers) if context and context.sampled]
+    # Then some traces were kept and some not (P(all or none) = 2^-39)
+    assert 0 < len(kept) < 40
+    # And once every process exported, the map counts each kept invocation twice
+    xray = boto3.client("xray", endpoint_url=halved.url, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+    def counted() -> int | None:
+        graph = xray.get_service_graph(StartTime=begun, EndTime=time.time() + 1)
+        found = [service["SummaryStatistics"]["TotalCount"] for service in graph["Services"]
+                 if service["Name"] == "header" and service["Type"] == "AWS::Lambda::Function"]
+        return found[0] if found and found[0] == 2 * len(kept) else None
+
+    assert wait_for(counted, timeout=30) == 2 * len(kept)
+
+
+def test_ripple_up_says_what_its_processes_record(halved: Ripple) -> None:
+    # Given the ripple started with a reservoir of 0 and a rate of 50%
+    # Then `ripple up` said so, on its traces line
+    assert "traces        0 new/s in full (bursts of 0), then 50%" in halved.log.read_text()
+    # And it names the standard variable when that decides, or that tracing is off
+    assert described(10, 0.05, {"OTEL_TRACES_SAMPLER": "always_on"}) == (
+        "sampled by OTEL_TRACES_SAMPLER=always_on")
+    assert described(10, 0.05, {"OTEL_SDK_DISABLED": "TRUE"}) == "off (OTEL_SDK_DISABLED)"
+    assert described(10, 0.05, {}) == "10 new/s in full (bursts of 100), then 5%"

@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from tracing.graph import Edges, Nodes, Request, Stats, render, requests
+from tracing.graph import Edges, Nodes, Request, Stats, render, requests, trace_weight
 from tracing.nodes import Node
 from tracing.spans import Span
 from tracing.store.database import SpanStore
@@ -68,14 +68,14 @@ def _key(request: Request) -> Key:
     return request.span.start_ns // 1_000_000_000, _node_key(request.node), target
 
 
-def _count(found: Iterable[Request], into: dict[Key, Stats]) -> None:
-    """Add requests to statistics by second, node and edge."""
+def _count(found: Iterable[Request], into: dict[Key, Stats], weight: int) -> None:
+    """Add requests (each standing for `weight`) to statistics by second, node and edge."""
     for request in found:
         key = _key(request)
         stats = into.get(key)
         if stats is None:
             stats = into[key] = Stats()
-        stats.add(request.outcome, request.span, request.end_ns)
+        stats.add(request.outcome, request.span, request.end_ns, weight)
         stats.link = stats.link or request.link
 
 
@@ -198,6 +198,7 @@ class MapRollup(StoreListener):
         delta: dict[Key, Stats] = {}
         for trace_id, trace in traces.items():
             spans = [span for _, span in trace]
+            weight = trace_weight(spans)  # a sampled trace counts for those it stands for
             # The spans other traces' links point to (a batch's records) are context only.
             wanted = {(link.trace_id, link.span_id) for span in spans for link in span.links
                       if link.trace_id != trace_id}
@@ -205,16 +206,16 @@ class MapRollup(StoreListener):
             earlier = self._unresolved.pop(trace_id, None)
             first = min(rowid for rowid, _ in trace) > due[trace_id].watermark  # never counted
             if earlier is None and first and len(context) == len(wanted):
-                _count(requests(spans + context, trace_id), delta)  # the common case
+                _count(requests(spans + context, trace_id), delta, weight)  # the common case
                 continue
             share: dict[Key, Stats] = {}
-            _count(requests(spans + context, trace_id), share)
+            _count(requests(spans + context, trace_id), share, weight)
             if earlier is not None:
                 old = earlier.share
             else:
                 before = [span for rowid, span in trace if rowid <= due[trace_id].watermark]
                 old = {}
-                _count(requests(before + context, trace_id), old)
+                _count(requests(before + context, trace_id), old, trace_weight(before))
             if len(context) < len(wanted):  # count again once the records' spans arrive
                 since = earlier.since if earlier else time.monotonic()
                 self._unresolved[trace_id] = _Unresolved(since, wanted, len(context), share)

@@ -16,7 +16,7 @@ from typing import Any
 
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
 
-from tracing.hops import decided, new_trace, span_context
+from tracing.hops import decided, new_trace, span_context, weighted
 from tracing.propagation import TraceContext, from_xray
 from tracing.recorder import SAMPLED, UNSET, SpanRecorder
 from workers.middleware import InvocationContext, Middleware, Throttled
@@ -66,6 +66,7 @@ class Tracing(Middleware):
             "messaging.operation.type": "process", "ripple.lambda.attempt": request.attempt,
             "ripple.lambda.queue_ms": round((started - enqueued) / 1e6, 3),
             "ripple.lambda.throttled": isinstance(ctx.skipped, Throttled)}
+        weighted(service, parent)
         service_start = min(enqueued, started)
         if ctx.skipped is not None or outcome is None:
             if isinstance(ctx.skipped, Throttled):

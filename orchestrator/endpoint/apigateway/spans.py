@@ -17,8 +17,8 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from orchestrator.endpoint.apigateway.routes import RouteMatch
 from orchestrator.events.apigateway import HttpRequest
-from tracing.hops import INBOUND, decided, new_trace, span_context
-from tracing.propagation import from_headers
+from tracing.hops import INBOUND, decided, new_trace, span_context, weighted
+from tracing.propagation import TraceContext, from_headers
 from tracing.recorder import OpenSpan, recorder
 
 log = logging.getLogger("ripple.apigateway")
@@ -35,7 +35,7 @@ class StageSpan:
         self.stage = stage
         self.address = address
         self.span: OpenSpan | None = None
-        self.context = new_trace()
+        self.context = TraceContext.new()  # decided on entering (a caller's, or a new root)
         self._token: Any = None
 
     @property
@@ -64,12 +64,13 @@ class StageSpan:
             attributes["faas.invoked_name"] = route.function
         name = f"{request.method} {route.path}" if route else request.method
         try:
-            self.context = caller or self.context
+            self.context = caller or new_trace()
             spans = recorder("ripple.apigateway")
             if spans is not None and self.context.sampled:
                 self.span = OpenSpan(spans, name, SpanKind.SERVER,
                                      span_context(caller) if caller else None,
-                                     int(self.context.trace_id, 16), attributes)
+                                     int(self.context.trace_id, 16),
+                                     weighted(attributes, self.context))
                 self.context = self.context.child(f"{self.span.span_id:016x}")
         except Exception:  # tracing never fails a request
             log.warning("could not start the stage span", exc_info=True)

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tests.tracing import FOREVER, T0, TraceBuilder, by_name, chain, edge
+from tests.tracing import FOREVER, T0, TraceBuilder, by_name, chain, edge, weighted
 from tracing.graph import service_graph
 from tracing.nodes import FUNCTION, LAMBDA
 from tracing.spans import Span
@@ -170,3 +170,20 @@ def test_exports_landing_while_the_map_folds_are_counted_once(store: SpanStore,
     # Then the map counts every request exactly once
     everything = [span for spans in traces for span in spans]
     assert counts(from_store(store, *EVERYTHING)) == counts(rebuilt(everything, *EVERYTHING))
+
+
+def test_a_weighted_trace_counts_as_its_rebuild_even_when_its_weight_comes_late(
+        store: SpanStore, rollup: MapRollup) -> None:
+    # Given the chain, its first trace kept by a sampler's rate (the root's span says weight
+    # 20), whose root span is exported after the rest was counted
+    spans = weighted(chain(fail_one_b=True).spans, 20)
+    store.add(spans[1:])
+    rollup.fold()
+    # When the weighted span arrives and the trace is counted again
+    store.add(spans[:1])
+    # Then the map is the rebuild's: every request of the trace counted 20 times, none
+    # left over at weight 1
+    assert counts(from_store(store, *EVERYTHING)) == counts(rebuilt(spans, *EVERYTHING))
+    b = next(service for service in from_store(store, *EVERYTHING)
+             if service["Name"] == "B" and service["Type"] == FUNCTION)
+    assert b["SummaryStatistics"]["TotalCount"] == 200

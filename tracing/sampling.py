@@ -1,0 +1,94 @@
+"""ripple's default sampler, shaped as X-Ray's default rule: every new trace up to a reservoir
+per second (saved up while idle, for bursts), then a fixed share of the rest.
+
+A trace kept for the share stands for 1/rate traces: its deciding span carries that as
+`ripple.sampling.weight`, so the service map's counts (`tracing.store.rollup`) stay estimates of
+every request rather than of the recorded ones. A debugging session or a demo never empties the
+reservoir, so every chain in it is recorded; a load test keeps its map, its latencies and a
+sample of whole traces at a small share of the cost of recording them all.
+
+Setting the standard `OTEL_TRACES_SAMPLER` (e.g. `always_on`) replaces this sampler.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace.sampling import (
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+)
+from opentelemetry.trace import Link, SpanKind, TraceState
+from opentelemetry.util.types import Attributes
+
+WEIGHT = "ripple.sampling.weight"
+BURST_SECONDS = 10  # how many seconds of the reservoir an idle process saves up
+_LOW_BITS = (1 << 64) - 1
+
+
+class ReservoirSampler(Sampler):
+    """Up to `per_second` traces a second, saved up while idle for a burst of `BURST_SECONDS`'
+    worth (a script or a test run that fires a hundred events at once is recorded whole), then
+    `rate` of the others (by trace id, as `TraceIdRatioBased` decides), each weighted 1/rate."""
+
+    def __init__(self, per_second: int, rate: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_second = per_second
+        self.rate = rate
+        self.weight = round(1 / rate) if rate > 0 else 0
+        self._bound = round(rate * (_LOW_BITS + 1))
+        self._capacity = float(per_second * BURST_SECONDS)
+        self._clock = clock
+        self._tokens = self._capacity
+        self._filled_at = clock()
+        self._lock = threading.Lock()
+        self._kept = SamplingResult(Decision.RECORD_AND_SAMPLE)
+        self._weighted = SamplingResult(Decision.RECORD_AND_SAMPLE, {WEIGHT: self.weight})
+        self._dropped = SamplingResult(Decision.DROP)
+
+    def should_sample(self, parent_context: Context | None, trace_id: int, name: str,
+                      kind: SpanKind | None = None, attributes: Attributes = None,
+                      links: Sequence[Link] | None = None,
+                      trace_state: TraceState | None = None) -> SamplingResult:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(self._capacity,
+                               self._tokens + (now - self._filled_at) * self.per_second)
+            self._filled_at = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return self._kept
+        if trace_id & _LOW_BITS < self._bound:
+            return self._weighted if self.weight > 1 else self._kept
+        return self._dropped
+
+    def get_description(self) -> str:
+        return (f"ReservoirSampler{{{self.per_second}/s, bursts of {self._capacity:g}, "
+                f"then {self.rate:g}}}")
+
+
+def default_sampler(per_second: int, rate: float) -> Sampler:
+    """Follow a caller's decision; decide a root with `ReservoirSampler`."""
+    return ParentBased(ReservoirSampler(per_second, rate))
+
+
+def weight_of(result: SamplingResult) -> int:
+    """How many traces a kept root stands for (1 unless the sampler said otherwise)."""
+    found = result.attributes.get(WEIGHT, 1) if result.attributes else 1
+    return found if isinstance(found, int) and found > 1 else 1
+
+
+def described(per_second: int, rate: float, environ: Mapping[str, str] = os.environ) -> str:
+    """What a ripple process started with `environ` records, in a few words."""
+    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return "off (OTEL_SDK_DISABLED)"
+    if chosen := environ.get("OTEL_TRACES_SAMPLER"):
+        return f"sampled by OTEL_TRACES_SAMPLER={chosen}"
+    return (f"{per_second} new/s in full (bursts of {per_second * BURST_SECONDS}), "
+            f"then {rate * 100:g}%")

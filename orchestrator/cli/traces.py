@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from orchestrator.cli.app import app
 from orchestrator.cli.client import Endpoint
@@ -33,16 +34,21 @@ def traces(filter_: Annotated[str | None, typer.Option("--filter", help="X-Ray f
     if as_json:
         out.print_json(data=answer)
         return
-    table = Table("trace id", "started", "duration", "entry", "services", "status")
+    # The id is what a person copies into `ripple trace`: it is never cut; the services (the
+    # entry point first) wrap between names instead, so a row fits 80 columns.
+    table = Table(Column("trace id", no_wrap=True, min_width=35),
+                  Column("started", no_wrap=True), Column("ms", justify="right", no_wrap=True),
+                  Column("services", ratio=1, overflow="fold"), Column("status", max_width=8),
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     for summary in summaries:
         started = summary.get("StartTime")
         when = datetime.fromtimestamp(float(started)).strftime("%H:%M:%S") if started else ""
         flags = [name for name, key in (("fault", "HasFault"), ("error", "HasError"),
                                         ("throttle", "HasThrottle")) if summary.get(key)]
-        services = ", ".join(sorted({s.get("Name", "") for s in summary.get("ServiceIds", [])}))
         entry = (summary.get("EntryPoint") or {}).get("Name", "")
-        table.add_row(summary["Id"], when, f"{float(summary.get('Duration') or 0) * 1000:.1f} ms",
-                      entry, services[:60], ", ".join(flags) or "ok")
+        others = sorted({s.get("Name", "") for s in summary.get("ServiceIds", [])} - {entry})
+        table.add_row(summary["Id"], when, f"{float(summary.get('Duration') or 0) * 1000:.1f}",
+                      ", ".join(filter(None, [entry, *others])), " ".join(flags) or "ok")
     out.print(table)
 
 
@@ -82,7 +88,12 @@ def service_map(since: SINCE = "15m",
         return
     names = {service["ReferenceId"]: service.get("Name", "?")
              for service in graph.get("Services", [])}
-    table = Table("from", "to", "type", "calls", "avg ms", "errors", "throttles", "faults")
+    # Names wrap rather than being cut; the figures keep their width.
+    figures = [Column(header, justify="right", no_wrap=True)
+               for header in ("calls", "avg ms", "errors", "throttles", "faults")]
+    table = Table(Column("from", ratio=1, overflow="fold"), Column("to", ratio=1, overflow="fold"),
+                  Column("type", no_wrap=True), *figures, box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True)
     for service in graph.get("Services", []):
         for edge in service.get("Edges", []):
             stats = edge.get("SummaryStatistics") or {}

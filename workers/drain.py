@@ -21,13 +21,13 @@ queues are empty, or when the worker is asked to stop (a warm shutdown finishes 
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from redis import Redis
 from redis.client import Pipeline
 
@@ -106,15 +106,14 @@ def _stopping() -> bool:
     return bool(state.should_stop or state.should_terminate)
 
 
-def _task_args(raw: bytes) -> dict[str, Any]:
+def _task_args(envelope: dict[str, Any]) -> dict[str, Any]:
     """The invocation message inside a task message (protocol 2, base64 JSON body)."""
-    envelope = json.loads(raw)
-    args, _kwargs, _embed = json.loads(base64.b64decode(envelope["body"]))
+    args, _kwargs, _embed = orjson.loads(base64.b64decode(envelope["body"]))
     return dict(args[0])
 
 
-def _tag(raw: bytes) -> str:
-    return str(json.loads(raw)["properties"]["delivery_tag"])
+def _tag(envelope: dict[str, Any]) -> str:
+    return str(envelope["properties"]["delivery_tag"])
 
 
 class Drain:
@@ -135,11 +134,12 @@ class Drain:
         ctx = self.invoker.handle(message, self._finish(tag, not _stopping()))
         while (raw := self._next(ctx)) is not None:
             taken += 1
-            tag = _tag(raw)
+            envelope = orjson.loads(raw)
+            tag = _tag(envelope)
             _hold(tag)
             more = taken < MAX_EVENTS and time.monotonic() < deadline and not _stopping()
             try:
-                ctx = self.invoker.handle(_task_args(raw), self._finish(tag, more))
+                ctx = self.invoker.handle(_task_args(envelope), self._finish(tag, more))
             except Undelivered:
                 log.warning("a taken invocation's outcome could not be written; it is given "
                             "back to its queue")

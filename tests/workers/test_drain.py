@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 
+import orjson
 import pytest
 from redis import Redis
 
@@ -53,7 +54,8 @@ def delivered_by_celery(redis: Redis) -> tuple[dict[str, object], str]:
               INVOKE_TASK)
     (raw,) = pipe.execute()
     assert isinstance(raw, bytes)
-    return _task_args(raw), drain._tag(raw)
+    envelope = orjson.loads(raw)
+    return _task_args(envelope), drain._tag(envelope)
 
 
 def recorded(redis: Redis) -> list[str]:

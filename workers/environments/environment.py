@@ -41,6 +41,7 @@ class Environment:
         self._started = time.perf_counter()
         self._initialized = False
         self._closed = False
+        self._status: int | None = None  # /proc/<pid>/status, opened on first use
         self.invocations = 0
         self.last_used = time.monotonic()
         env = sandbox_environment(function, code_dir, self._server.address, settings, self.id)
@@ -209,14 +210,16 @@ class Environment:
             return 0.0
 
     def _peak_memory_mb(self) -> int:
+        """The sandbox's peak resident memory (VmHWM), from its status file kept open (a
+        pread is half the cost of opening and scanning it each invocation)."""
         try:
-            with open(f"/proc/{self.pid}/status", "rb") as status:
-                for line in status:
-                    if line.startswith(b"VmHWM:"):
-                        return -(-int(line.split()[1]) // 1024)
-        except OSError:
-            pass
-        return 0
+            if self._status is None:
+                self._status = os.open(f"/proc/{self.pid}/status", os.O_RDONLY)
+            text = os.pread(self._status, 4096, 0)
+            at = text.index(b"VmHWM:")
+            return -(-int(text[at + 6:text.index(b"kB", at)]) // 1024)
+        except (OSError, ValueError):
+            return 0
 
     def request_stop(self) -> None:
         """Ask an idle sandbox to flush its telemetry and exit; `stop` then waits for it."""
@@ -243,6 +246,9 @@ class Environment:
         self._server.remove_reader(self._stdout)
         self._server.close()
         self.process.close()
+        if self._status is not None:
+            os.close(self._status)
+            self._status = None
 
 
     def _kill_group(self) -> None:

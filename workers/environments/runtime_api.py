@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 API_PREFIX = "/2018-06-01/runtime"
+RECV_BYTES = 1 << 16  # below malloc's mmap threshold; a bigger body takes several reads
 _REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
             413: "Payload Too Large", 500: "Internal Server Error"}
 
@@ -102,8 +103,8 @@ class RuntimeApiServer:
                 self._readers[key.fd]()
             else:
                 connection: RuntimeConnection = key.data
-                try:
-                    chunk = connection.sock.recv(1 << 20)
+                try:  # 64 KiB: a 1 MiB recv buffer is an mmap per call (~12 µs)
+                    chunk = connection.sock.recv(RECV_BYTES)
                 except OSError:
                     chunk = b""
                 if not chunk:

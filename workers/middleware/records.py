@@ -6,6 +6,7 @@ import base64
 import json
 import time
 
+import orjson
 from redis.client import Pipeline
 
 from orchestrator import keys
@@ -93,7 +94,7 @@ class Records(Middleware):
             "response_truncated": outcome.ok and len(outcome.payload) > PAYLOAD_BYTES,
             "error": None if outcome.ok else error_of(outcome.payload),
         }
-        pipe.xadd(keys.INVOCATIONS, {"record": json.dumps(record)},
+        pipe.xadd(keys.INVOCATIONS, {"record": orjson.dumps(record)},
                   maxlen=self.settings.record_retention, approximate=True)
         pipe.hincrby(counters, "invocations", 1)
         if not outcome.ok:

@@ -27,6 +27,8 @@ HANDLER = """
 import os, time
 print("imported")
 def handler(event, context):
+    if "echo" in event:
+        return event
     print("event", event)
     if event.get("raise"):
         raise KeyError("missing")
@@ -75,6 +77,17 @@ def test_cold_then_warm(environment: Environment) -> None:
     assert json.loads(second.payload)["request_id"] == "req-2"
     assert 0 < json.loads(second.payload)["remaining_ms"] <= 1000
     assert "event {}" in second.output and second.max_memory_mb > 0
+
+
+def test_a_large_event_and_response_cross_the_runtime_api_whole(
+        environment: Environment) -> None:
+    # Given an event of 3 MB (the Runtime API reads it back in 64 KiB pieces)
+    event = {"echo": "".join(f"{n:07d}," for n in range(375_000))}
+    # When the handler returns it
+    outcome = environment.invoke("req-big", json.dumps(event).encode())
+    # Then the response is the event, whole
+    assert outcome.ok, outcome.payload[:200]
+    assert json.loads(outcome.payload) == event
 
 
 def test_handler_exception_is_reported_and_environment_stays_warm(

@@ -200,10 +200,17 @@ class Stack:
         return int(self.client.hget(keys.counters("noop"), "invocations") or 0)  # type: ignore[arg-type]
 
     def warm(self, count: int = 40) -> None:
-        """Invoke the no-op until every worker has a warm environment for it."""
+        """Invoke the no-op until every worker has a warm environment for it, and, with
+        tracing on, until those invocations' spans are stored: the workers' batchers, the
+        receiver and the span writer process have started (one-time costs, as cold starts
+        are, which a short round would otherwise count against tracing)."""
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         for _ in range(count):
             connection.request("POST", "/2015-03-31/functions/noop/invocations", body=b"{}")
+            connection.getresponse().read()
+        if self.env.get("OTEL_SDK_DISABLED") != "true":
+            time.sleep(1.0)  # the workers export every 0.5 s
+            connection.request("GET", "/_ripple/api/tracing")  # waits for the writer
             connection.getresponse().read()
         connection.close()
 

@@ -56,7 +56,10 @@ async def why(request: Request, target: str = Query(..., min_length=1)) -> dict[
         raise HTTPException(400, str(error)) from None
     if found is None:
         raise HTTPException(404, f"nothing is known of {target}: no stored span wrote or ran "
-                                 "it (it may predate the trace store's retention)")
+                                 "it (it may predate the trace store's retention, or its trace "
+                                 "was not sampled: beyond RIPPLE_TRACE_RESERVOIR new traces a "
+                                 "second ripple keeps RIPPLE_TRACE_RATE of them; "
+                                 "OTEL_TRACES_SAMPLER=always_on keeps every one)")
     return found
 
 

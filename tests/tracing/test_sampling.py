@@ -42,12 +42,7 @@ def unsampled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ripple]:
     stack = start_ripple(data, OTEL_TRACES_SAMPLER="parentbased_traceidratio",
                          OTEL_TRACES_SAMPLER_ARG="0")
     try:
-        code = data / "lister"
-        code.mkdir()
-        (code / "app.py").write_text(LISTER)
-        (data / "spec.yaml").write_text(
-            "functions:\n  lister: {handler: app.handler, code: ./lister}\n")
-        assert stack.cli("deploy", str(data / "spec.yaml")).returncode == 0
+        stack.deploy_one("lister", LISTER, data)
         yield stack
     finally:
         stop_ripple(stack)
@@ -208,13 +203,8 @@ def halved(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ripple]:
     stack = start_ripple(data, OTEL_TRACES_SAMPLER="", RIPPLE_TRACE_RESERVOIR="0",
                          RIPPLE_TRACE_RATE="0.5")
     try:
-        code = data / "header"
-        code.mkdir()
-        (code / "app.py").write_text(
-            "import os\ndef handler(event, context):\n    return os.environ['_X_AMZN_TRACE_ID']\n")
-        (data / "spec.yaml").write_text(
-            "functions:\n  header: {handler: app.handler, code: ./header}\n")
-        assert stack.cli("deploy", str(data / "spec.yaml")).returncode == 0
+        stack.deploy_one("header", "import os\ndef handler(event, context):\n"
+                                   "    return os.environ['_X_AMZN_TRACE_ID']\n", data)
         yield stack
     finally:
         stop_ripple(stack)

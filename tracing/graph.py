@@ -178,15 +178,14 @@ def _within(span: Span, window: tuple[float, float] | None) -> bool:
 def _services(spans: list[Span], window: tuple[float, float] | None,
               weighted: bool = False) -> list[dict[str, Any]]:
     traces: dict[str, list[Span]] = defaultdict(list)
-    for span in spans:
+    for span in spans if weighted else ():
         traces[span.trace_id].append(span)
     weights = {trace_id: trace_weight(found) for trace_id, found in traces.items()}
     nodes: Nodes = {}
     edges: Edges = {}
     for request in requests(spans):
         if _within(request.span, window):
-            count(request, nodes, edges,
-                  weights.get(request.span.trace_id, 1) if weighted else 1)
+            count(request, nodes, edges, weights.get(request.span.trace_id, 1))
     return render(nodes, edges)
 
 

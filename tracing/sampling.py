@@ -12,10 +12,9 @@ Setting the standard `OTEL_TRACES_SAMPLER` (e.g. `always_on`) replaces this samp
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace.sampling import (
@@ -35,7 +34,8 @@ _LOW_BITS = (1 << 64) - 1
 class ReservoirSampler(Sampler):
     """Up to `per_second` traces a second, saved up while idle for a burst of `BURST_SECONDS`'
     worth (a script or a test run that fires a hundred events at once is recorded whole), then
-    `rate` of the others (by trace id, as `TraceIdRatioBased` decides), each weighted 1/rate."""
+    `rate` of the others (by trace id, as `TraceIdRatioBased` decides), each weighted 1/rate
+    (rounded)."""
 
     def __init__(self, per_second: int, rate: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -83,12 +83,3 @@ def weight_of(result: SamplingResult) -> int:
     found = result.attributes.get(WEIGHT, 1) if result.attributes else 1
     return found if isinstance(found, int) and found > 1 else 1
 
-
-def described(per_second: int, rate: float, environ: Mapping[str, str] = os.environ) -> str:
-    """What a ripple process started with `environ` records, in a few words."""
-    if environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
-        return "off (OTEL_SDK_DISABLED)"
-    if chosen := environ.get("OTEL_TRACES_SAMPLER"):
-        return f"sampled by OTEL_TRACES_SAMPLER={chosen}"
-    return (f"{per_second} new/s in full (bursts of {per_second * BURST_SECONDS}), "
-            f"then {rate * 100:g}%")

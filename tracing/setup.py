@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace.id_generator import IdGenerator
 from tracing.export.batches import QUEUE_SIZE, BatchedSpans, SpanBatcher
 from tracing.export.http_json import JsonSpanExporter
 from tracing.recorder import record_batched, record_through_provider
-from tracing.sampling import default_sampler
+from tracing.sampling import BURST_SECONDS, default_sampler
 
 log = logging.getLogger("ripple.tracing")
 EXPORT_TIMEOUT_MS = 2_000
@@ -84,6 +84,16 @@ class CountingExporter(SpanExporter):
 def sdk_disabled(environ: Mapping[str, str] = os.environ) -> bool:
     """OTEL_SDK_DISABLED, read as the OTel SDK reads it: only `true` (any case) disables."""
     return environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
+
+
+def described(per_second: int, rate: float, environ: Mapping[str, str] = os.environ) -> str:
+    """What a ripple process started with `environ` records, in a few words (`ripple up`)."""
+    if sdk_disabled(environ):
+        return "off (OTEL_SDK_DISABLED)"
+    if chosen := environ.get("OTEL_TRACES_SAMPLER"):
+        return f"sampled by OTEL_TRACES_SAMPLER={chosen}"
+    return (f"{per_second} new/s in full (bursts of {per_second * BURST_SECONDS}), "
+            f"then {rate * 100:g}%")
 
 
 def traces_endpoint(ripple_endpoint: str, environ: Mapping[str, str] = os.environ) -> str:

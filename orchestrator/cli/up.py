@@ -96,7 +96,7 @@ def start_watching(spec: Path, endpoint: Endpoint, stop: threading.Event, data_d
 
 def print_up(stack: Stack, settings: Settings) -> None:
     """What is up and where, a line each."""
-    from tracing.sampling import described
+    from tracing.setup import described
 
     host = settings.host
 

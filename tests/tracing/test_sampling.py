@@ -20,7 +20,8 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
 from tests.conftest import Ripple, start_ripple, stop_ripple, wait_for
 from tracing.propagation import TraceContext, from_xray
-from tracing.sampling import WEIGHT, ReservoirSampler, default_sampler, described, weight_of
+from tracing.sampling import WEIGHT, ReservoirSampler, default_sampler, weight_of
+from tracing.setup import described
 from tracing.spans import SpanKind
 from tracing.store.database import SpanStore
 

@@ -47,7 +47,9 @@ CLOSE_SECONDS = 60.0
 NICE = 10  # added to the endpoint's niceness: on a busy machine requests and workers come first
 MAX_HELD_BYTES = 256 << 20  # pickled spans the writer holds before it drops new batches
 BATCH = 2_048  # spans the sender waits for, at most GATHER_SECONDS, before it sends
-GATHER_SECONDS = 0.02
+# Reads never wait out the gathering: a settle wakes the sender. With sampled traces a
+# message holds few spans, so what each costs the writer (a commit) is what counts.
+GATHER_SECONDS = 0.2
 SPANS, SETTLE, CLOSE = b"S", b"Q", b"C"
 
 

@@ -86,8 +86,7 @@ def service_map(since: SINCE = "15m",
         save(graph, out_file)
         out.print(f"wrote {out_file}")
         return
-    names = {service["ReferenceId"]: service.get("Name", "?")
-             for service in graph.get("Services", [])}
+    names = _labels(graph.get("Services", []))
     # Names wrap rather than being cut; the figures keep their width.
     figures = [Column(header, justify="right", no_wrap=True)
                for header in ("calls", "avg ms", "errors", "throttles", "faults")]
@@ -100,8 +99,20 @@ def service_map(since: SINCE = "15m",
             total = int(stats.get("TotalCount") or 0)
             average = float(stats.get("TotalResponseTime") or 0) / total * 1000 if total else 0
             errors = stats.get("ErrorStatistics") or {}
-            table.add_row(service.get("Name", "?"), names.get(edge["ReferenceId"], "?"),
+            table.add_row(names[service["ReferenceId"]], names.get(edge["ReferenceId"], "?"),
                           edge.get("EdgeType", "standard"), str(total), f"{average:.1f}",
                           str(errors.get("OtherCount", 0)), str(errors.get("ThrottleCount", 0)),
                           str((stats.get("FaultStatistics") or {}).get("TotalCount", 0)))
     out.print(table if table.row_count else "no traffic in this window")
+
+
+def _labels(services: list[dict[str, Any]]) -> dict[int, str]:
+    """Each node's name, with the last part of its type when the name alone is ambiguous (a
+    function is both its Lambda service and its handler: `work (Lambda)`, `work (Function)`)."""
+    types: dict[str, set[str]] = {}
+    for service in services:
+        types.setdefault(service.get("Name", "?"), set()).add(service.get("Type", ""))
+    return {service["ReferenceId"]: (
+        f"{service.get('Name', '?')} ({service.get('Type', '').rpartition('::')[2]})"
+        if len(types[service.get("Name", "?")]) > 1 else service.get("Name", "?"))
+        for service in services}

@@ -55,3 +55,7 @@ def test_traces_and_map_fit_80_columns_with_whole_ids_and_long_names(
     assert caller in services and callee in services
     calls = column(printed["map"], "from", "to") + column(printed["map"], "to", "type")
     assert caller in calls and callee in calls
+    # And a function's two nodes (its Lambda service and its handler) are told apart (a fold
+    # may fall on the space before the type)
+    assert f"{callee}(Lambda)" in calls.replace(" ", "")
+    assert f"{callee}(Function)" in calls.replace(" ", "")

@@ -24,7 +24,6 @@ from tracing.sampling import BURST_SECONDS, default_sampler
 
 log = logging.getLogger("ripple.tracing")
 EXPORT_TIMEOUT_MS = 2_000
-DEFAULT_SAMPLING = (10, 0.05)  # Settings.trace_reservoir, Settings.trace_rate
 
 
 class XRayIdGenerator(IdGenerator):
@@ -128,8 +127,7 @@ def exporter_configured(environ: Mapping[str, str] = os.environ) -> bool:
 
 
 def configure_tracing(service_name: str, ripple_endpoint: str,
-                      exporter: SpanExporter | None = None,
-                      sampling: tuple[int, float] = DEFAULT_SAMPLING
+                      exporter: SpanExporter | None, sampling: tuple[int, float]
                       ) -> tuple[TracerProvider, CountingExporter] | None:
     """Install a tracer provider for this process, exporting through `exporter` or else
     `span_exporter(ripple_endpoint)`, new traces sampled as `sampling` (per second, then a

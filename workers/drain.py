@@ -15,7 +15,12 @@ dead-lettered, logged, traced, counted and settled in the ledger.
 
 Taking stops when a handler ran longer than `FAST_MS` (a slow handler gains nothing from it, and
 other workers' slots should share its queue), after `MAX_EVENTS` or `MAX_SECONDS`, when the
-queues are empty, or when the worker is asked to stop (a warm shutdown finishes what it holds).
+queues stay empty, or when the worker is asked to stop (a warm shutdown finishes what it holds).
+"Stay empty": after an async event the worker waits up to `WAIT_SECONDS` on its own queue, where
+the endpoint sends the next event for the environment it just advertised as warm. Under a steady
+stream the next event comes within that moment, and waiting costs nothing, where going back to
+Celery costs a delivery; a sync event that reached the shared queue meanwhile waits at most that
+long (another idle worker's Celery takes it at once).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from redis import Redis
+from redis import Redis, RedisError
 from redis.client import Pipeline
 
 from orchestrator.invocations.dispatch import INVOKE_TASK
@@ -42,6 +47,7 @@ UNACKED_INDEX = "unacked_index"
 FAST_MS = 20.0  # a handler at least this slow is run one message at a time
 MAX_EVENTS = 200  # taken after one Celery message, before going back to Celery's loop
 MAX_SECONDS = 1.0
+WAIT_SECONDS = 0.01  # after an async event, for the next one, before going back to Celery
 # Pop the first message of the first non-empty queue (KEYS[3..]) and record it as delivered and
 # unacknowledged, as kombu's QoS.append does: value [message, exchange, routing key], by tag.
 # A message that is not a ripple invocation goes back to the head of its queue, for Celery.
@@ -157,17 +163,33 @@ class Drain:
             if tag is not None:
                 ack(ctx.pipe, tag)
             if more and _fast(ctx):
-                ctx.pipe.eval(_TAKE, 2 + len(self.queues), UNACKED, UNACKED_INDEX,
-                              *self.queues, time.time(), INVOKE_TASK)
+                self._take(ctx.pipe)
                 ctx.extras["takes"] = True
         return finish
 
-    @staticmethod
-    def _next(ctx: InvocationContext) -> bytes | None:
+    def _next(self, ctx: InvocationContext) -> bytes | None:
         if not ctx.extras.get("takes") or not ctx.results:
             return None
         raw = ctx.results[-1]
+        if isinstance(raw, bytes):
+            return raw
+        if ctx.request.is_sync:
+            return None
+        # BLMOVE onto the same end of the same list: waits for a message, moves none. (redis-py
+        # annotates the timeout as int; Redis takes seconds with decimals.)
+        own = self.queues[0]
+        try:
+            if self.redis.blmove(own, own, WAIT_SECONDS, "RIGHT", "RIGHT") is None:  # type: ignore[arg-type]
+                return None
+            raw = self._take(self.redis)
+        except RedisError:  # back to Celery, which waits for Redis
+            return None
         return raw if isinstance(raw, bytes) else None
+
+    def _take(self, client: Redis | Pipeline) -> Any:
+        """Pop the queues' next invocation and hold it as unacknowledged (queued in a pipe)."""
+        return client.eval(_TAKE, 2 + len(self.queues), UNACKED, UNACKED_INDEX, *self.queues,
+                           time.time(), INVOKE_TASK)
 
 
 def ack(pipe: Pipeline, tag: str) -> None:

@@ -5,6 +5,7 @@ leaves only the unfinished event to run again."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import orjson
@@ -15,6 +16,7 @@ from orchestrator import keys
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.invocations.dispatch import INVOKE_TASK
 from orchestrator.invocations.ledger import Ledger
+from orchestrator.invocations.message import InvocationType
 from tests.workers.conftest import WORKER_ID, Chain, async_event
 from workers import drain
 from workers.drain import UNACKED, UNACKED_INDEX, Drain, _task_args
@@ -90,6 +92,48 @@ def test_a_deep_queue_runs_in_one_delivery_each_event_on_its_own(chain: Chain) -
     assert queued(chain.redis) == 0
     assert chain.redis.hlen(UNACKED) == 0 and chain.redis.zcard(UNACKED_INDEX) == 0
     assert drain.taken_tags() == []
+
+
+def test_an_event_that_comes_just_after_the_queue_emptied_is_taken_too(
+        chain: Chain, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given one queued event, and a drain that waits long enough for a slow test machine
+    monkeypatch.setattr(drain, "WAIT_SECONDS", 5.0)
+    function = chain.deploy()
+    (first,) = queue(chain, function, 1)
+    message, tag = delivered_by_celery(chain.redis)
+    second = async_event(function, {"n": 1})
+
+    def send_once_the_first_is_recorded() -> None:
+        deadline = time.monotonic() + 30
+        while not recorded(chain.redis) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        chain.dispatcher.send(second)  # to this worker's own queue: its environment is warm
+
+    sender = threading.Thread(target=send_once_the_first_is_recorded)
+    sender.start()
+    # When the drain runs the first and finds the queues empty
+    taken = Drain(chain.redis, chain.invoker, QUEUES).run(message, tag)
+    sender.join()
+    # Then it waited, and took the second in the same delivery, settled and acknowledged
+    assert taken == 1
+    assert recorded(chain.redis) == [first, second.request_id]
+    assert queued(chain.redis) == 0 and chain.redis.hlen(UNACKED) == 0
+
+
+def test_after_a_sync_event_the_drain_does_not_wait(chain: Chain,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a drain that would wait 5 s after an async event, and one sync event queued
+    monkeypatch.setattr(drain, "WAIT_SECONDS", 5.0)
+    function = chain.deploy()
+    request = async_event(function, {"n": 0}).model_copy(
+        update={"invocation_type": InvocationType.SYNC})
+    chain.dispatcher.send(request)
+    message, tag = delivered_by_celery(chain.redis)
+    # When the drain runs it and finds the queues empty
+    begun = time.monotonic()
+    taken = Drain(chain.redis, chain.invoker, QUEUES).run(message, tag)
+    # Then it went back to Celery at once: a sync caller's worker is not held for the queue
+    assert taken == 0 and time.monotonic() - begun < 4.0
 
 
 def test_a_slow_handler_runs_one_message_per_delivery(chain: Chain) -> None:

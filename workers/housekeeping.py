@@ -11,7 +11,7 @@ import time
 from redis import Redis
 
 from orchestrator import keys
-from orchestrator.invocations.dispatch import Dispatcher
+from orchestrator.invocations.dispatch import CLAIM_LIMIT, Dispatcher
 from orchestrator.invocations.ledger import Ledger
 from workers.drain import taken_tags
 from workers.environments.pool import EnvironmentPool
@@ -19,7 +19,9 @@ from workers.redelivery import DEAD_AFTER_SECONDS, Redelivery, beat, held_tags
 
 log = logging.getLogger("ripple.worker")
 
-TICK_SECONDS = 0.02
+# The longest the loop sleeps. It wakes sooner when the next delayed invocation is due, or when
+# this process delays one; one delayed by another process is sent at most this late.
+TICK_SECONDS = 0.25
 HEARTBEAT_SECONDS = 1.0
 REAP_SECONDS = 1.0
 WORKER_DEAD_SECONDS = DEAD_AFTER_SECONDS
@@ -42,7 +44,10 @@ class Housekeeping(threading.Thread):
         self.redis.sadd(keys.WORKER_QUEUES, self.worker_id)
         self.redis.hset(keys.WORKER_SLOTS, self.worker_id, self.slots)
         next_beat = next_reap = 0.0
+        scheduled = self.dispatcher.scheduled
         while not self.stopping.is_set():
+            scheduled.clear()  # before send_due reads when the next one is due
+            sent = 0
             try:
                 now = time.monotonic()
                 if now >= next_beat:
@@ -54,11 +59,14 @@ class Housekeeping(threading.Thread):
                     self.redelivery.give_back()
                     self.ledger.recover()
                     next_reap = now + REAP_SECONDS
-                self.dispatcher.send_due()
+                sent = self.dispatcher.send_due()
             except Exception:  # Redis restarting: keep trying, never die
                 log.exception("housekeeping tick failed")
                 self.stopping.wait(1.0)
-            self.stopping.wait(TICK_SECONDS)
+            if sent < CLAIM_LIMIT:  # else more are due now
+                scheduled.wait(max(0.0, min(TICK_SECONDS, min(next_beat, next_reap)
+                                            - time.monotonic(),
+                                            self.dispatcher.due_at - time.time())))
 
     def rescue_dead_workers(self) -> int:
         """Move invocations queued for workers that stopped beating onto the shared queue."""
@@ -84,6 +92,7 @@ class Housekeeping(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
+        self.dispatcher.scheduled.set()
         try:
             self.redis.hdel(keys.WORKERS, self.worker_id)
             self.redis.hdel(keys.WORKER_SLOTS, self.worker_id)

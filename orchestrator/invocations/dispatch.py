@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
+import threading
 import time
 from typing import Any
 
@@ -48,11 +50,14 @@ end
 for _ = 1, copies do redis.call('LPUSH', KEYS[3], ARGV[1]) end
 return false
 """
+# Claim what is due (up to CLAIM_LIMIT), and say when the next one left is due.
 _CLAIM_DUE = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 200)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
 for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
-return due
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {due, first[2] or false}
 """
+CLAIM_LIMIT = 200
 # A claimed message that was not sent within this long is sent again by another worker.
 CLAIM_SECONDS = 30
 
@@ -63,6 +68,10 @@ class Dispatcher:
         self._send = redis.register_script(_SEND)
         self._claim = redis.register_script(_CLAIM_DUE)
         self._group: _GroupSend | None = None
+        # When the next delayed invocation is due (epoch seconds), as `send_due` last saw it;
+        # `scheduled` is set when this process delays one (a waiting `send_due` loop wakes).
+        self.due_at = 0.0
+        self.scheduled = threading.Event()
 
     def send(self, request: InvocationRequest, new_hop: bool = True) -> bool:
         """Queue an invocation for a warm worker, else the next free one. A new hop (not a
@@ -127,11 +136,15 @@ class Dispatcher:
     def send_later(self, request: InvocationRequest, delay_seconds: float) -> None:
         """Queue an invocation after a (simulated-clock) delay; survives restarts."""
         self.redis.zadd(keys.DELAYED, {request.model_dump_json(): time.time() + delay_seconds})
+        self.scheduled.set()
 
     def send_due(self) -> int:
-        """Move delayed invocations whose time has come onto the queues; returns how many."""
+        """Move delayed invocations whose time has come onto the queues (at most CLAIM_LIMIT);
+        returns how many."""
         now = time.time()
-        due = self._claim(keys=[keys.DELAYED], args=[now, now + CLAIM_SECONDS])
+        due, next_at = self._claim(keys=[keys.DELAYED], args=[now, now + CLAIM_SECONDS,
+                                                               CLAIM_LIMIT])
+        self.due_at = float(next_at) if next_at else math.inf
         for member in due:  # retries and throttled events: the same hop, another attempt
             self.send(InvocationRequest.model_validate_json(member), new_hop=False)
             self.redis.zrem(keys.DELAYED, member)

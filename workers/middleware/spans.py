@@ -23,6 +23,7 @@ from workers.middleware import InvocationContext, Middleware, Throttled
 
 log = logging.getLogger("ripple.tracing")
 TRIGGERS = {"s3": "datasource", "dynamodb": "datasource", "http": "http"}
+NOT_SAMPLED = "Sampled=0"  # in an X-Ray header ripple made (`TraceContext.to_xray`)
 
 
 class Tracing(Middleware):
@@ -30,6 +31,11 @@ class Tracing(Middleware):
         self.recorder = recorder
 
     def before_invoke(self, ctx: InvocationContext) -> None:
+        if NOT_SAMPLED in ctx.request.trace_header:
+            # Decided upstream and not recorded: nothing to record here or below, and the
+            # header (ripple's own, with its Lineage) goes on to the environment as it came.
+            # Parsing it cost a worker about 5% of its CPU at a 5% sampling rate.
+            return
         try:
             parent = decided(from_xray(ctx.request.trace_header)) or new_trace()
             invocation_id = random.getrandbits(64) or 1
@@ -41,7 +47,8 @@ class Tracing(Middleware):
             log.exception("could not prepare the invocation's trace context")
 
     def after_invoke(self, ctx: InvocationContext) -> None:
-        ctx.extras["ended_ns"] = time.time_ns()
+        if "trace" in ctx.extras:
+            ctx.extras["ended_ns"] = time.time_ns()
 
     def completed(self, ctx: InvocationContext) -> None:
         if "trace" not in ctx.extras:

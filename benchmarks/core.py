@@ -6,9 +6,12 @@
    Celery with an `apply_async` producer, both with 2 workers; CPU per invocation per role.
 3. Warm sync latency p50/p99: the Invoke API and the API Gateway stage vs a raw Celery round
    trip and a bare handler call (an environment driven directly).
-4. Tracing on vs off: end-to-end throughput through the Invoke API, rounds alternating, with
-   ripple's default sampler (10 new traces a second, then 5%, per process) and with every
-   trace recorded (`always_on`); `ripple load` leaves the decision to ripple.
+4. Tracing on vs off: end-to-end throughput through the Invoke API with ripple's default
+   sampler (10 new traces a second, then 5%, per process) and with every trace recorded
+   (`always_on`); `ripple load` leaves the decision to ripple. The arms' stacks are up at once
+   (a Redis database each) and each round loads them seconds apart, so that a slow spell of
+   the machine falls on the whole round rather than on one arm; a second tracing-off arm
+   shows how far two identical arms differ on this machine.
 
 The drain's events are queued by this process, decided by ripple's default sampler as the
 endpoint would decide them.
@@ -20,6 +23,7 @@ goes first. Run: python benchmarks/core.py [--rounds 3] [--tasks 10000]. Not a t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -88,28 +92,75 @@ def ripple_drain(url: str, work: Path, tasks: int, workers: int) -> float:
                           lambda: stack.add_workers(workers))
 
 
-def ripple_end_to_end(url: str, work: Path, tasks: int, tracing: bool = True,
-                      sampler: str | None = None) -> tuple[float, dict[str, float]]:
+def ripple_end_to_end(url: str, work: Path, tasks: int) -> tuple[float, dict[str, float]]:
     """Throughput through the Invoke API with `ripple load`, and CPU ms per invocation."""
-    with Stack(url, work, workers=2, tracing=tracing, sampler=sampler) as stack:
+    with Stack(url, work, workers=2) as stack:
         deploy_noop(stack.endpoint, work)
         stack.warm()
-        cpu_before = stack.cpu()
-        children = os.times()
-        result = subprocess.run(
-            [sys.executable, "-m", "orchestrator.cli", "load", "invoke:noop", "--count",
-             str(tasks), "--concurrency", "32", "--invocation-type", "Event", "--json"],
-            env={**os.environ, "RIPPLE_ENDPOINT": stack.endpoint}, capture_output=True,
-            text=True, cwd=ROOT, check=True)
-        after = os.times()
-        cpu = {role: (used - cpu_before[role]) * 1000 / tasks
-               for role, used in stack.cpu().items()}
-        cpu["load generator"] = ((after.children_user + after.children_system)
-                                 - (children.children_user + children.children_system)
-                                 ) * 1000 / tasks
-        summary = json.loads(result.stdout)
-        assert summary["succeeded"] == tasks, summary
-        return float(summary["throughput_per_s"]), cpu
+        return load_through(stack, tasks)
+
+
+def load_through(stack: Stack, tasks: int) -> tuple[float, dict[str, float]]:
+    """`tasks` async no-ops through `stack`'s Invoke API with `ripple load` (closed loop, 32
+    in flight): events/s, and CPU ms per invocation per role."""
+    cpu_before = stack.cpu()
+    children = os.times()
+    result = subprocess.run(
+        [sys.executable, "-m", "orchestrator.cli", "load", "invoke:noop", "--count",
+         str(tasks), "--concurrency", "32", "--invocation-type", "Event", "--json"],
+        env={**os.environ, "RIPPLE_ENDPOINT": stack.endpoint}, capture_output=True,
+        text=True, cwd=ROOT, check=True)
+    after = os.times()
+    cpu = {role: (used - cpu_before[role]) * 1000 / tasks
+           for role, used in stack.cpu().items()}
+    cpu["load generator"] = ((after.children_user + after.children_system)
+                             - (children.children_user + children.children_system)
+                             ) * 1000 / tasks
+    summary = json.loads(result.stdout)
+    assert summary["succeeded"] == tasks, summary
+    return float(summary["throughput_per_s"]), cpu
+
+
+# Tracing's arms. "off again" is the same as "off": how far two identical arms differ is the
+# machine's own spread, against which a round's tracing cost can be read.
+TRACING_ARMS: dict[str, dict[str, Any]] = {
+    "off": {"tracing": False}, "off again": {"tracing": False}, "on": {},
+    "every": {"sampler": "always_on"}}
+
+
+def tracing_rounds(url: str, work: Path, rounds: int, tasks: int
+                   ) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+    """Every arm's stack up at once, each on a Redis database of its own, so that each round
+    loads the arms one after the other, seconds apart (the order reversed every other round):
+    events/s per arm per round, and CPU ms per invocation of ripple's processes."""
+    rates: list[dict[str, float]] = []
+    cpus: list[dict[str, float]] = []
+    with contextlib.ExitStack() as running:
+        stacks: dict[str, Stack] = {}
+        for index, (arm, options) in enumerate(TRACING_ARMS.items(), start=1):
+            stack = running.enter_context(Stack(database(url, index), work, 2, **options))
+            deploy_noop(stack.endpoint, work)
+            stack.warm()
+            stacks[arm] = stack
+        for round_number in range(rounds):
+            order = list(stacks) if round_number % 2 == 0 else list(stacks)[::-1]
+            runs = {arm: load_through(stacks[arm], tasks) for arm in order}
+            rates.append({arm: rate for arm, (rate, _) in runs.items()})
+            cpus.append({arm: sum(used for role, used in cpu.items()
+                                  if role != "load generator")
+                         for arm, (_, cpu) in runs.items()})
+            found = rates[-1]
+            print(f"tracing round {round_number + 1}: off {found['off']:,.0f}/s, off again "
+                  f"{found['off again']:,.0f}/s ({1 - found['off again'] / found['off']:+.1%}), "
+                  f"on {found['on']:,.0f}/s ({1 - found['on'] / found['off']:+.1%}), every "
+                  f"trace {found['every']:,.0f}/s ({1 - found['every'] / found['off']:+.1%})",
+                  flush=True)
+    return rates, cpus
+
+
+def database(url: str, index: int) -> str:
+    """`url` (redis://…/0) with another database number."""
+    return f"{url.rsplit('/', 1)[0]}/{index}"
 
 
 def sync_latencies(url: str, work: Path, count: int) -> tuple[list[float], list[float]]:
@@ -175,23 +226,8 @@ def main() -> None:
         raw_latency = raw.round_trips(args.latency)
         invoke_latency, stage_latency = sync_latencies(url, work, args.latency)
         bare = warm_latencies(work / "noop", settings, args.latency)
-        tracing: list[dict[str, float]] = []
-        tracing_cpu: list[dict[str, float]] = []  # ms per invocation, ripple's processes
-        arms: dict[str, dict[str, Any]] = {
-            "off": {"tracing": False}, "on": {}, "every": {"sampler": "always_on"}}
-        for round_number in range(args.tracing_rounds):
-            order = list(arms) if round_number % 2 == 0 else list(arms)[::-1]
-            runs = {arm: ripple_end_to_end(url, work, args.tracing_tasks, **arms[arm])
-                    for arm in order}
-            rates = {arm: rate for arm, (rate, _) in runs.items()}
-            tracing.append(rates)
-            tracing_cpu.append({arm: sum(used for role, used in cpu.items()
-                                         if role != "load generator")
-                                for arm, (_, cpu) in runs.items()})
-            print(f"tracing round {round_number + 1}: off {rates['off']:,.0f}/s, on "
-                  f"{rates['on']:,.0f}/s ({1 - rates['on'] / rates['off']:+.1%}), "
-                  f"every trace {rates['every']:,.0f}/s "
-                  f"({1 - rates['every'] / rates['off']:+.1%})", flush=True)
+        tracing, tracing_cpu = tracing_rounds(url, work, args.tracing_rounds,
+                                              args.tracing_tasks)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -218,7 +254,8 @@ def main() -> None:
         print(f"{label:40s} {percentile(values, .5):7.2f}  {percentile(values, .99):7.2f}")
     print("(goal with tracing on: p50 <= 3 ms, p99 <= 10 ms)")
     print(f"\n## Tracing on vs off, {len(tracing)} rounds (goal: median <= 5%, no round over 10%)")
-    for arm, label in (("on", "on, ripple's default sampler"),
+    for arm, label in (("off again", "off again (the machine's own spread)"),
+                       ("on", "on, ripple's default sampler"),
                        ("every", "every trace recorded (always_on)")):
         costs = [1 - rates[arm] / rates["off"] for rates in tracing]
         extra = [cpu[arm] / cpu["off"] - 1 for cpu in tracing_cpu]

@@ -180,7 +180,8 @@ class Stack:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        _stop(self.procs)
+        _stop(self.procs[1:])  # the workers first: they send their last spans to the endpoint
+        _stop(self.procs[:1])
 
     def _serving(self) -> bool:
         """The endpoint answers and reaches Redis (workers may not have started yet)."""

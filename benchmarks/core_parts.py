@@ -209,10 +209,18 @@ class Stack:
         for _ in range(count):
             connection.request("POST", "/2015-03-31/functions/noop/invocations", body=b"{}")
             connection.getresponse().read()
-        if self.env.get("OTEL_SDK_DISABLED") != "true":
-            time.sleep(1.0)  # the workers export every 0.5 s
-            connection.request("GET", "/_ripple/api/tracing")  # waits for the writer
-            connection.getresponse().read()
+        connection.close()
+        self.settle()
+
+    def settle(self) -> None:
+        """With tracing on, wait until the spans of what ran so far are stored (the workers
+        export every 0.5 s; a read of the tracing API waits for the span writer)."""
+        if self.env.get("OTEL_SDK_DISABLED") == "true":
+            return
+        time.sleep(0.7)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        connection.request("GET", "/_ripple/api/tracing")
+        connection.getresponse().read()
         connection.close()
 
     def cpu(self) -> dict[str, float]:

@@ -33,7 +33,8 @@ def deploy_spec(path: Path, endpoint: Endpoint) -> list[dict[str, Any]]:
         err.print(f"[red]error:[/] {escape(str(error))}")
         raise typer.Exit(1) from None
     for result in results:
-        state = "updated" if result["changed"] else "unchanged"
+        state = ("created" if result.get("created") else "updated" if result["changed"]
+                 else "unchanged")
         err.print(f"deployed {result['name']} ({state}, version {result['version']})")
     return results
 

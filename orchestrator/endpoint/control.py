@@ -87,8 +87,9 @@ def put_function(name: str, body: dict[str, Any], request: Request) -> dict[str,
         raise HTTPException(400, str(error)) from None
     if not registry.has_code(function.code_sha256):
         raise HTTPException(400, f"upload code {function.code_sha256} first (PUT /code/...)")
+    created = registry.get(name) is None
     changed = register(request, function)  # the Lambda API's CreateFunction path too
-    return {"name": name, "version": function.version, "changed": changed}
+    return {"name": name, "version": function.version, "changed": changed, "created": created}
 
 
 @router.delete("/functions/{name}")

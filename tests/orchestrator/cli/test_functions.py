@@ -31,6 +31,26 @@ def test_bad_spec_names_file_and_field_and_deploys_nothing(ripple: Ripple,
     assert good not in names and bad not in names
 
 
+def test_deploy_says_whether_it_created_updated_or_left_a_function(ripple: Ripple,
+                                                                   tmp_path: Path) -> None:
+    # Given a spec with one new function
+    name = f"fresh-{uuid.uuid4().hex[:6]}"
+    (tmp_path / "code").mkdir()
+    handler = tmp_path / "code" / "app.py"
+    handler.write_text("def handler(e, c):\n    return 1\n")
+    spec = tmp_path / "ripple.yaml"
+    spec.write_text(f"functions:\n  {name}: {{handler: app.handler, code: ./code}}\n")
+    # When it is deployed, deployed again as it is, and deployed after its code changed
+    first = ripple.cli("deploy", str(spec))
+    again = ripple.cli("deploy", str(spec))
+    handler.write_text("def handler(e, c):\n    return 2\n")
+    changed = ripple.cli("deploy", str(spec))
+    # Then each says which it was
+    assert f"deployed {name} (created," in first.stderr
+    assert f"deployed {name} (unchanged," in again.stderr
+    assert f"deployed {name} (updated," in changed.stderr
+
+
 def test_invoke_prints_the_response_and_report(ripple: Ripple, deploy: Deploy) -> None:
     name = deploy("def handler(event, context):\n    return {'got': event}\n")
     result = ripple.cli("invoke", name, "--payload", '{"a": 1}')

@@ -131,12 +131,12 @@ TRACING_ARMS: dict[str, dict[str, Any]] = {
 
 
 def tracing_rounds(url: str, work: Path, rounds: int, tasks: int
-                   ) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+                   ) -> tuple[list[dict[str, float]], list[dict[str, dict[str, float]]]]:
     """Every arm's stack up at once, each on a Redis database of its own, so that each round
     loads the arms one after the other, seconds apart (the order reversed every other round):
-    events/s per arm per round, and CPU ms per invocation of ripple's processes."""
+    events/s per arm per round, and CPU ms per invocation per role of ripple's processes."""
     rates: list[dict[str, float]] = []
-    cpus: list[dict[str, float]] = []
+    cpus: list[dict[str, dict[str, float]]] = []
     with contextlib.ExitStack() as running:
         stacks: dict[str, Stack] = {}
         for index, (arm, options) in enumerate(TRACING_ARMS.items(), start=1):
@@ -148,8 +148,8 @@ def tracing_rounds(url: str, work: Path, rounds: int, tasks: int
             order = list(stacks) if round_number % 2 == 0 else list(stacks)[::-1]
             runs = {arm: load_through(stacks[arm], tasks) for arm in order}
             rates.append({arm: rate for arm, (rate, _) in runs.items()})
-            cpus.append({arm: sum(used for role, used in cpu.items()
-                                  if role != "load generator")
+            cpus.append({arm: {role: used for role, used in cpu.items()
+                               if role != "load generator"}
                          for arm, (_, cpu) in runs.items()})
             found = rates[-1]
             print(f"tracing round {round_number + 1}: off {found['off']:,.0f}/s, off again "
@@ -260,11 +260,15 @@ def main() -> None:
                        ("on", "on, ripple's default sampler"),
                        ("every", "every trace recorded (always_on)")):
         costs = [1 - rates[arm] / rates["off"] for rates in tracing]
-        extra = [cpu[arm] / cpu["off"] - 1 for cpu in tracing_cpu]
+        extra = [sum(cpu[arm].values()) / sum(cpu["off"].values()) - 1 for cpu in tracing_cpu]
+        by_role = {role: statistics.median(cpu[arm][role] - cpu["off"][role]
+                                           for cpu in tracing_cpu)
+                   for role in tracing_cpu[0]["off"]}
         print(f"{label}: cost median {statistics.median(costs):+.1%}, rounds "
               f"{min(costs):+.1%} .. {max(costs):+.1%}; CPU per invocation (ripple's "
               f"processes) {statistics.median(extra):+.1%} [{min(extra):+.1%} .. "
-              f"{max(extra):+.1%}]")
+              f"{max(extra):+.1%}]; ms more than off (median): "
+              + ", ".join(f"{role} {more:+.3f}" for role, more in by_role.items()))
 
 
 if __name__ == "__main__":

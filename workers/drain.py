@@ -187,7 +187,8 @@ class Drain:
         return raw if isinstance(raw, bytes) else None
 
     def _take(self, client: Redis | Pipeline) -> Any:
-        """Pop the queues' next invocation and hold it as unacknowledged (queued in a pipe)."""
+        """Pop the queues' next invocation and hold it as unacknowledged (at once, or in the
+        round trip of `client` when it is a pipeline)."""
         return client.eval(_TAKE, 2 + len(self.queues), UNACKED, UNACKED_INDEX, *self.queues,
                            time.time(), INVOKE_TASK)
 

@@ -140,7 +140,8 @@ def tracing_rounds(url: str, work: Path, rounds: int, tasks: int
     with contextlib.ExitStack() as running:
         stacks: dict[str, Stack] = {}
         for index, (arm, options) in enumerate(TRACING_ARMS.items(), start=1):
-            stack = running.enter_context(Stack(database(url, index), work, 2, **options))
+            stack = running.enter_context(Stack(database(url, index), work, workers=2,
+                                                **options))
             deploy_noop(stack.endpoint, work)
             stack.warm()
             stacks[arm] = stack

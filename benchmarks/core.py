@@ -8,10 +8,12 @@
    trip and a bare handler call (an environment driven directly).
 4. Tracing on vs off: end-to-end throughput through the Invoke API with ripple's default
    sampler (10 new traces a second, then 5%, per process) and with every trace recorded
-   (`always_on`); `ripple load` leaves the decision to ripple. The arms' stacks are up at once
-   (a Redis database each) and each round loads them seconds apart, so that a slow spell of
-   the machine falls on the whole round rather than on one arm; a second tracing-off arm
-   shows how far two identical arms differ on this machine.
+   (`always_on`); the invokes leave the decision to ripple, as `ripple load`'s do. Each
+   round starts the arms' stacks afresh, up at once (a Redis database each), and loads them
+   in turn in chunks of a fraction of a second, the order mirrored every chunk, from one
+   sender pool that stays up (`senders.py`): this machine's speed drifts by 10-20% within
+   seconds, and a drift must fall on every arm alike. A second tracing-off arm shows how far
+   two identical arms differ.
 
 The drain's events are queued by this process, decided by ripple's default sampler as the
 endpoint would decide them.
@@ -52,6 +54,7 @@ from benchmarks.core_parts import (  # noqa: E402
     spread,
 )
 from benchmarks.harness import warm_latencies  # noqa: E402
+from benchmarks.senders import Senders  # noqa: E402
 from orchestrator.process.redis_server import EmbeddedRedis  # noqa: E402
 from orchestrator.settings import Settings  # noqa: E402
 from tracing.sampling import default_sampler  # noqa: E402
@@ -130,28 +133,35 @@ TRACING_ARMS: dict[str, dict[str, Any]] = {
     "every": {"sampler": "always_on"}}
 
 
+TRACING_CHUNKS = 8
+
+
 def tracing_rounds(url: str, work: Path, rounds: int, tasks: int
                    ) -> tuple[list[dict[str, float]], list[dict[str, dict[str, float]]]]:
-    """Every arm's stack up at once, each on a Redis database of its own, so that each round
-    loads the arms one after the other, seconds apart (the order reversed every other round):
-    events/s per arm per round, and CPU ms per invocation per role of ripple's processes."""
+    """Each round starts every arm's stack afresh, all up at once on a Redis database each,
+    and loads them in turn in chunks of `tasks / TRACING_CHUNKS` invokes, the order mirrored
+    every chunk (A B C D D C B A ...). A drift of the machine's speed, which lasts seconds,
+    then falls on every arm alike; fresh stacks each round draw again the few percent by which
+    two identical stacks differ for as long as they run. Returns events/s per arm per round
+    (its chunks' invokes over their time from the first send to the last invocation counted),
+    and CPU ms per invocation per role of ripple's processes, settled."""
     rates: list[dict[str, float]] = []
     cpus: list[dict[str, dict[str, float]]] = []
-    with contextlib.ExitStack() as running:
-        stacks: dict[str, Stack] = {}
-        for index, (arm, options) in enumerate(TRACING_ARMS.items(), start=1):
-            stack = running.enter_context(Stack(database(url, index), work, workers=2,
-                                                **options))
-            deploy_noop(stack.endpoint, work)
-            stack.warm()
-            stacks[arm] = stack
+    with Senders() as senders:
         for round_number in range(rounds):
-            order = list(stacks) if round_number % 2 == 0 else list(stacks)[::-1]
-            runs = {arm: load_through(stacks[arm], tasks) for arm in order}
+            with contextlib.ExitStack() as running:
+                stacks: dict[str, Stack] = {}
+                for index, (arm, options) in enumerate(TRACING_ARMS.items(), start=1):
+                    stack = running.enter_context(Stack(database(url, index), work,
+                                                        workers=2, **options))
+                    running.callback(senders.forget, stack.endpoint)
+                    deploy_noop(stack.endpoint, work)
+                    senders.send(stack.endpoint, 100)  # the senders' connections opened
+                    stack.warm()
+                    stacks[arm] = stack
+                runs = chunked_loads(senders, stacks, tasks, reverse=round_number % 2 == 1)
             rates.append({arm: rate for arm, (rate, _) in runs.items()})
-            cpus.append({arm: {role: used for role, used in cpu.items()
-                               if role != "load generator"}
-                         for arm, (_, cpu) in runs.items()})
+            cpus.append({arm: cpu for arm, (_, cpu) in runs.items()})
             found = rates[-1]
             print(f"tracing round {round_number + 1}: off {found['off']:,.0f}/s, off again "
                   f"{found['off again']:,.0f}/s ({1 - found['off again'] / found['off']:+.1%}), "
@@ -159,6 +169,37 @@ def tracing_rounds(url: str, work: Path, rounds: int, tasks: int
                   f"trace {found['every']:,.0f}/s ({1 - found['every'] / found['off']:+.1%})",
                   flush=True)
     return rates, cpus
+
+
+def chunked_loads(senders: Senders, stacks: dict[str, Stack], tasks: int, reverse: bool
+                  ) -> dict[str, tuple[float, dict[str, float]]]:
+    """`tasks` invokes per stack in mirrored chunks: events/s and CPU ms per invocation per
+    role. Redis serves every stack, so its CPU is counted during each stack's chunks only."""
+    order = list(stacks)[::-1] if reverse else list(stacks)
+    seconds = dict.fromkeys(stacks, 0.0)
+    redis_seconds = dict.fromkeys(stacks, 0.0)
+    before = {arm: stack.cpu() for arm, stack in stacks.items()}
+    size = tasks // TRACING_CHUNKS
+    for chunk in range(TRACING_CHUNKS):
+        for arm in order if chunk % 2 == 0 else order[::-1]:
+            stack = stacks[arm]
+            counted, redis_before = stack.invocations(), stack.redis_cpu()
+            begun = time.perf_counter()
+            senders.send(stack.endpoint, size)
+            wait_until(lambda: stack.invocations() - counted >= size)  # noqa: B023
+            seconds[arm] += time.perf_counter() - begun
+            redis_seconds[arm] += stack.redis_cpu() - redis_before
+    for stack in stacks.values():
+        stack.settle()
+    loads = {}
+    for arm, stack in stacks.items():
+        used = {role: seconds_used - before[arm][role]
+                for role, seconds_used in stack.cpu().items()}
+        used["redis"] = redis_seconds[arm]
+        sent = size * TRACING_CHUNKS
+        loads[arm] = (sent / seconds[arm],
+                      {role: value * 1000 / sent for role, value in used.items()})
+    return loads
 
 
 def database(url: str, index: int) -> str:
@@ -195,7 +236,7 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=10000)
     parser.add_argument("--latency", type=int, default=2000)
     parser.add_argument("--tracing-rounds", type=int, default=10)
-    parser.add_argument("--tracing-tasks", type=int, default=4000)
+    parser.add_argument("--tracing-tasks", type=int, default=8000)
     args = parser.parse_args()
     settings = Settings()
     # The drain's events are queued here: decided as the endpoint decides them.

@@ -156,9 +156,11 @@ def tracing_rounds(url: str, work: Path, rounds: int, tasks: int
                                                         workers=2, **options))
                     running.callback(senders.forget, stack.endpoint)
                     deploy_noop(stack.endpoint, work)
-                    senders.send(stack.endpoint, 100)  # the senders' connections opened
                     stack.warm()
                     stacks[arm] = stack
+                for stack in stacks.values():  # the senders' connections opened, kept busy
+                    load_chunk(senders, stack, 100)
+                    stack.settle()
                 runs = chunked_loads(senders, stacks, tasks, reverse=round_number % 2 == 1)
             rates.append({arm: rate for arm, (rate, _) in runs.items()})
             cpus.append({arm: cpu for arm, (_, cpu) in runs.items()})
@@ -182,13 +184,9 @@ def chunked_loads(senders: Senders, stacks: dict[str, Stack], tasks: int, revers
     size = tasks // TRACING_CHUNKS
     for chunk in range(TRACING_CHUNKS):
         for arm in order if chunk % 2 == 0 else order[::-1]:
-            stack = stacks[arm]
-            counted, redis_before = stack.invocations(), stack.redis_cpu()
-            begun = time.perf_counter()
-            senders.send(stack.endpoint, size)
-            wait_until(lambda: stack.invocations() - counted >= size)  # noqa: B023
-            seconds[arm] += time.perf_counter() - begun
-            redis_seconds[arm] += stack.redis_cpu() - redis_before
+            redis_before = stacks[arm].redis_cpu()
+            seconds[arm] += load_chunk(senders, stacks[arm], size)
+            redis_seconds[arm] += stacks[arm].redis_cpu() - redis_before
     for stack in stacks.values():
         stack.settle()
     loads = {}
@@ -200,6 +198,14 @@ def chunked_loads(senders: Senders, stacks: dict[str, Stack], tasks: int, revers
         loads[arm] = (sent / seconds[arm],
                       {role: value * 1000 / sent for role, value in used.items()})
     return loads
+
+
+def load_chunk(senders: Senders, stack: Stack, size: int) -> float:
+    """Seconds from sending `size` invokes to the last of them counted as run."""
+    counted, begun = stack.invocations(), time.perf_counter()
+    senders.send(stack.endpoint, size)
+    wait_until(lambda: stack.invocations() - counted >= size)
+    return time.perf_counter() - begun
 
 
 def database(url: str, index: int) -> str:

@@ -10,6 +10,7 @@ of the no-op, each a trace root whose sampling ripple decides.
 
 from __future__ import annotations
 
+import http.client
 import multiprocessing
 import threading
 from typing import Any
@@ -49,8 +50,13 @@ def _load(pool: list[Connection], endpoint: str, count: int) -> int:
                 left[0] -= 1
                 n = left[0]
             request = builder.build(n, trace_header()[1])
-            status, _ = connection.request(request.method, request.url.removeprefix(endpoint),
-                                           request.headers, request.body)
+            path = request.url.removeprefix(endpoint)
+            try:
+                status, _ = connection.request(request.method, path, request.headers,
+                                               request.body)
+            except (OSError, http.client.HTTPException):  # the server let the connection go
+                status, _ = connection.request(request.method, path, request.headers,
+                                               request.body)
             if status != 202:
                 with lock:
                     failed[0] += 1

@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -137,16 +138,13 @@ TRACING_CHUNKS = 8
 
 
 def tracing_rounds(url: str, work: Path, rounds: int, tasks: int
-                   ) -> tuple[list[dict[str, float]], list[dict[str, dict[str, float]]]]:
+                   ) -> list[dict[str, ArmLoad]]:
     """Each round starts every arm's stack afresh, all up at once on a Redis database each,
     and loads them in turn in chunks of `tasks / TRACING_CHUNKS` invokes, the order mirrored
     every chunk (A B C D D C B A ...). A drift of the machine's speed, which lasts seconds,
     then falls on every arm alike; fresh stacks each round draw again the few percent by which
-    two identical stacks differ for as long as they run. Returns events/s per arm per round
-    (its chunks' invokes over their time from the first send to the last invocation counted),
-    and CPU ms per invocation per role of ripple's processes, settled."""
-    rates: list[dict[str, float]] = []
-    cpus: list[dict[str, dict[str, float]]] = []
+    two identical stacks differ for as long as they run. Returns each round's loads."""
+    runs: list[dict[str, ArmLoad]] = []
     with Senders() as senders:
         for round_number in range(rounds):
             with contextlib.ExitStack() as running:
@@ -160,26 +158,34 @@ def tracing_rounds(url: str, work: Path, rounds: int, tasks: int
                     stacks[arm] = stack
                 for stack in stacks.values():  # the senders' connections opened, kept busy
                     load_chunk(senders, stack, 100)
-                    stack.settle()
-                runs = chunked_loads(senders, stacks, tasks, reverse=round_number % 2 == 1)
-            rates.append({arm: rate for arm, (rate, _) in runs.items()})
-            cpus.append({arm: cpu for arm, (_, cpu) in runs.items()})
-            found = rates[-1]
+                runs.append(chunked_loads(senders, stacks, tasks,
+                                          reverse=round_number % 2 == 1))
+            found = {arm: load.rate for arm, load in runs[-1].items()}
             print(f"tracing round {round_number + 1}: off {found['off']:,.0f}/s, off again "
                   f"{found['off again']:,.0f}/s ({1 - found['off again'] / found['off']:+.1%}), "
                   f"on {found['on']:,.0f}/s ({1 - found['on'] / found['off']:+.1%}), every "
                   f"trace {found['every']:,.0f}/s ({1 - found['every'] / found['off']:+.1%})",
                   flush=True)
-    return rates, cpus
+    return runs
+
+
+@dataclass(frozen=True)
+class ArmLoad:
+    """One arm's load in a tracing round."""
+
+    rate: float  # events/s: its chunks' invokes over their time, first send to last run
+    cpu: dict[str, float]  # CPU ms per invocation per role of ripple's processes, settled
+    spans: float  # spans stored per invocation
 
 
 def chunked_loads(senders: Senders, stacks: dict[str, Stack], tasks: int, reverse: bool
-                  ) -> dict[str, tuple[float, dict[str, float]]]:
-    """`tasks` invokes per stack in mirrored chunks: events/s and CPU ms per invocation per
-    role. Redis serves every stack, so its CPU is counted during each stack's chunks only."""
+                  ) -> dict[str, ArmLoad]:
+    """`tasks` invokes per stack in mirrored chunks. Redis serves every stack, so its CPU is
+    counted during each stack's chunks only."""
     order = list(stacks)[::-1] if reverse else list(stacks)
     seconds = dict.fromkeys(stacks, 0.0)
     redis_seconds = dict.fromkeys(stacks, 0.0)
+    stored = {arm: stack.settle() for arm, stack in stacks.items()}
     before = {arm: stack.cpu() for arm, stack in stacks.items()}
     size = tasks // TRACING_CHUNKS
     for chunk in range(TRACING_CHUNKS):
@@ -187,16 +193,16 @@ def chunked_loads(senders: Senders, stacks: dict[str, Stack], tasks: int, revers
             redis_before = stacks[arm].redis_cpu()
             seconds[arm] += load_chunk(senders, stacks[arm], size)
             redis_seconds[arm] += stacks[arm].redis_cpu() - redis_before
-    for stack in stacks.values():
-        stack.settle()
+    stored = {arm: stack.settle() - stored[arm] for arm, stack in stacks.items()}
     loads = {}
+    sent = size * TRACING_CHUNKS
     for arm, stack in stacks.items():
         used = {role: seconds_used - before[arm][role]
                 for role, seconds_used in stack.cpu().items()}
         used["redis"] = redis_seconds[arm]
-        sent = size * TRACING_CHUNKS
-        loads[arm] = (sent / seconds[arm],
-                      {role: value * 1000 / sent for role, value in used.items()})
+        loads[arm] = ArmLoad(sent / seconds[arm],
+                             {role: value * 1000 / sent for role, value in used.items()},
+                             stored[arm] / sent)
     return loads
 
 
@@ -276,8 +282,7 @@ def main() -> None:
         raw_latency = raw.round_trips(args.latency)
         invoke_latency, stage_latency = sync_latencies(url, work, args.latency)
         bare = warm_latencies(work / "noop", settings, args.latency)
-        tracing, tracing_cpu = tracing_rounds(url, work, args.tracing_rounds,
-                                              args.tracing_tasks)
+        tracing = tracing_rounds(url, work, args.tracing_rounds, args.tracing_tasks)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -307,17 +312,19 @@ def main() -> None:
     for arm, label in (("off again", "off again (the machine's own spread)"),
                        ("on", "on, ripple's default sampler"),
                        ("every", "every trace recorded (always_on)")):
-        costs = [1 - rates[arm] / rates["off"] for rates in tracing]
-        extra = [sum(cpu[arm].values()) / sum(cpu["off"].values()) - 1 for cpu in tracing_cpu]
-        by_role = {role: statistics.median(cpu[arm][role] - cpu["off"][role]
-                                           for cpu in tracing_cpu)
-                   for role in tracing_cpu[0]["off"]}
+        costs = [1 - loads[arm].rate / loads["off"].rate for loads in tracing]
+        extra = [sum(loads[arm].cpu.values()) / sum(loads["off"].cpu.values()) - 1
+                 for loads in tracing]
+        by_role = {role: statistics.median(loads[arm].cpu[role] - loads["off"].cpu[role]
+                                           for loads in tracing)
+                   for role in tracing[0]["off"].cpu}
         print(f"{label}: cost median {statistics.median(costs):+.1%}, rounds "
               f"{min(costs):+.1%} .. {max(costs):+.1%}; CPU per invocation (ripple's "
               f"processes) {statistics.median(extra):+.1%} [{min(extra):+.1%} .. "
-              f"{max(extra):+.1%}]; ms more than off (median): "
+              f"{max(extra):+.1%}]; spans stored per invocation "
+              f"{statistics.median(loads[arm].spans for loads in tracing):.2f}; ms more than "
+              "off (median): "
               + ", ".join(f"{role} {more:+.3f}" for role, more in by_role.items()))
-
 
 if __name__ == "__main__":
     main()

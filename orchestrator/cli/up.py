@@ -46,6 +46,10 @@ def up(
     """Start Redis (embedded unless REDIS_URL is set), the endpoint and workers; Ctrl-C stops."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per health check is noise
+    # A line per process started is noise too until the summary says what is up; after it,
+    # a restart or a scaling step is news.
+    supervisor = logging.getLogger("ripple.supervisor")
+    supervisor.setLevel(logging.WARNING)
     if spec and template:
         err.print("[red]error:[/] --spec and --template: give one of them")
         raise typer.Exit(2)
@@ -72,6 +76,7 @@ def up(
             if watch:
                 start_watching(spec, Endpoint(stack.endpoint), stopping, settings.data_dir)
         print_up(stack, settings)
+        supervisor.setLevel(logging.NOTSET)
         print_stage(Endpoint(stack.endpoint).json("GET", "/_ripple/api/status")["apigateway"])
         out.print("Ctrl-C stops.")
         stack.wait()

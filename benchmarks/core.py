@@ -185,7 +185,7 @@ def chunked_loads(senders: Senders, stacks: dict[str, Stack], tasks: int, revers
     order = list(stacks)[::-1] if reverse else list(stacks)
     seconds = dict.fromkeys(stacks, 0.0)
     redis_seconds = dict.fromkeys(stacks, 0.0)
-    stored = {arm: stack.settle() for arm, stack in stacks.items()}
+    spans_before = {arm: stack.settle() for arm, stack in stacks.items()}
     before = {arm: stack.cpu() for arm, stack in stacks.items()}
     size = tasks // TRACING_CHUNKS
     for chunk in range(TRACING_CHUNKS):
@@ -193,7 +193,7 @@ def chunked_loads(senders: Senders, stacks: dict[str, Stack], tasks: int, revers
             redis_before = stacks[arm].redis_cpu()
             seconds[arm] += load_chunk(senders, stacks[arm], size)
             redis_seconds[arm] += stacks[arm].redis_cpu() - redis_before
-    stored = {arm: stack.settle() - stored[arm] for arm, stack in stacks.items()}
+    stored = {arm: stack.settle() - spans_before[arm] for arm, stack in stacks.items()}
     loads = {}
     sent = size * TRACING_CHUNKS
     for arm, stack in stacks.items():
@@ -325,6 +325,7 @@ def main() -> None:
               f"{statistics.median(loads[arm].spans for loads in tracing):.2f}; ms more than "
               "off (median): "
               + ", ".join(f"{role} {more:+.3f}" for role, more in by_role.items()))
+
 
 if __name__ == "__main__":
     main()

@@ -51,12 +51,14 @@ def _load(pool: list[Connection], endpoint: str, count: int) -> int:
                 n = left[0]
             request = builder.build(n, trace_header()[1])
             path = request.url.removeprefix(endpoint)
-            try:
-                status, _ = connection.request(request.method, path, request.headers,
-                                               request.body)
-            except (OSError, http.client.HTTPException):  # the server let the connection go
-                status, _ = connection.request(request.method, path, request.headers,
-                                               request.body)
+            status = 0
+            for _ in range(2):  # once more on a new connection: the server let the old one go
+                try:
+                    status, _ = connection.request(request.method, path, request.headers,
+                                                   request.body)
+                    break
+                except (OSError, http.client.HTTPException):
+                    continue
             if status != 202:
                 with lock:
                     failed[0] += 1

@@ -13,7 +13,8 @@
    in turn in chunks of a fraction of a second, the order mirrored every chunk, from one
    sender pool that stays up (`senders.py`): this machine's speed drifts by 10-20% within
    seconds, and a drift must fall on every arm alike. A second tracing-off arm shows how far
-   two identical arms differ.
+   two identical arms differ. The every-trace arm then runs against "off" in chunks of its
+   own, so its deferred work never falls in the chunks of the arms the goal compares.
 
 The drain's events are queued by this process, decided by ripple's default sampler as the
 endpoint would decide them.
@@ -128,28 +129,32 @@ def load_through(stack: Stack, tasks: int) -> tuple[float, dict[str, float]]:
 
 
 # Tracing's arms. "off again" is the same as "off": how far two identical arms differ is the
-# machine's own spread, against which a round's tracing cost can be read.
+# machine's own spread, against which a round's tracing cost can be read. The arm that records
+# every trace runs in a phase of its own after them, against "off" again: its deferred work
+# (span batches posted, decoded and stored after the chunk that made them) is ten times the
+# default sampler's, and measurably slowed whichever arm's chunk came next.
 TRACING_ARMS: dict[str, dict[str, Any]] = {
-    "off": {"tracing": False}, "off again": {"tracing": False}, "on": {},
-    "every": {"sampler": "always_on"}}
+    "off": {"tracing": False}, "off again": {"tracing": False}, "on": {}}
+EVERY_ARM: dict[str, Any] = {"sampler": "always_on"}
+TRACING_CHUNK = 1000  # invokes an arm gets in one go
 
 
-TRACING_CHUNKS = 8
-
-
-def tracing_rounds(url: str, work: Path, rounds: int, tasks: int
+def tracing_rounds(url: str, work: Path, rounds: int, tasks: int, every_tasks: int
                    ) -> list[dict[str, ArmLoad]]:
     """Each round starts every arm's stack afresh, all up at once on a Redis database each,
-    and loads them in turn in chunks of `tasks / TRACING_CHUNKS` invokes, the order mirrored
-    every chunk (A B C D D C B A ...). A drift of the machine's speed, which lasts seconds,
-    then falls on every arm alike; fresh stacks each round draw again the few percent by which
-    two identical stacks differ for as long as they run. Returns each round's loads."""
+    and loads them in turn in chunks of `TRACING_CHUNK` invokes, the order mirrored every
+    chunk (A B C C B A ...), `tasks` per arm. A drift of the machine's speed, which lasts
+    seconds, then falls on every arm alike; fresh stacks each round draw again the few percent
+    by which two identical stacks differ for as long as they run. Then the every-trace arm and
+    "off" take `every_tasks` each the same way ("every" and "off beside every" in the loads).
+    Returns each round's loads."""
     runs: list[dict[str, ArmLoad]] = []
     with Senders() as senders:
         for round_number in range(rounds):
             with contextlib.ExitStack() as running:
                 stacks: dict[str, Stack] = {}
-                for index, (arm, options) in enumerate(TRACING_ARMS.items(), start=1):
+                arms = {**TRACING_ARMS, "every": EVERY_ARM}
+                for index, (arm, options) in enumerate(arms.items(), start=1):
                     stack = running.enter_context(Stack(database(url, index), work,
                                                         workers=2, **options))
                     running.callback(senders.forget, stack.endpoint)
@@ -158,14 +163,18 @@ def tracing_rounds(url: str, work: Path, rounds: int, tasks: int
                     stacks[arm] = stack
                 for stack in stacks.values():  # the senders' connections opened, kept busy
                     load_chunk(senders, stack, 100)
-                runs.append(chunked_loads(senders, stacks, tasks,
-                                          reverse=round_number % 2 == 1))
-            found = {arm: load.rate for arm, load in runs[-1].items()}
-            print(f"tracing round {round_number + 1}: off {found['off']:,.0f}/s, off again "
-                  f"{found['off again']:,.0f}/s ({1 - found['off again'] / found['off']:+.1%}), "
-                  f"on {found['on']:,.0f}/s ({1 - found['on'] / found['off']:+.1%}), every "
-                  f"trace {found['every']:,.0f}/s ({1 - found['every'] / found['off']:+.1%})",
-                  flush=True)
+                flip = round_number % 2 == 1
+                found = chunked_loads(senders, {arm: stacks[arm] for arm in TRACING_ARMS},
+                                      tasks, reverse=flip)
+                every = chunked_loads(senders, {"off": stacks["off"], "every": stacks["every"]},
+                                      every_tasks, reverse=flip)
+                runs.append({**found, "every": every["every"], "off beside every": every["off"]})
+            rate = {arm: load.rate for arm, load in runs[-1].items()}
+            print(f"tracing round {round_number + 1}: off {rate['off']:,.0f}/s, off again "
+                  f"{rate['off again']:,.0f}/s ({1 - rate['off again'] / rate['off']:+.1%}), "
+                  f"on {rate['on']:,.0f}/s ({1 - rate['on'] / rate['off']:+.1%}); every trace "
+                  f"{rate['every']:,.0f}/s against off {rate['off beside every']:,.0f}/s "
+                  f"({1 - rate['every'] / rate['off beside every']:+.1%})", flush=True)
     return runs
 
 
@@ -181,21 +190,23 @@ class ArmLoad:
 def chunked_loads(senders: Senders, stacks: dict[str, Stack], tasks: int, reverse: bool
                   ) -> dict[str, ArmLoad]:
     """`tasks` invokes per stack in mirrored chunks. Redis serves every stack, so its CPU is
-    counted during each stack's chunks only."""
+    counted during each stack's chunks only; every other role's over the whole call, once the
+    spans are stored."""
     order = list(stacks)[::-1] if reverse else list(stacks)
     seconds = dict.fromkeys(stacks, 0.0)
     redis_seconds = dict.fromkeys(stacks, 0.0)
     spans_before = {arm: stack.settle() for arm, stack in stacks.items()}
     before = {arm: stack.cpu() for arm, stack in stacks.items()}
-    size = tasks // TRACING_CHUNKS
-    for chunk in range(TRACING_CHUNKS):
+    chunks = max(1, tasks // TRACING_CHUNK)
+    size = tasks // chunks
+    for chunk in range(chunks):
         for arm in order if chunk % 2 == 0 else order[::-1]:
             redis_before = stacks[arm].redis_cpu()
             seconds[arm] += load_chunk(senders, stacks[arm], size)
             redis_seconds[arm] += stacks[arm].redis_cpu() - redis_before
     stored = {arm: stack.settle() - spans_before[arm] for arm, stack in stacks.items()}
     loads = {}
-    sent = size * TRACING_CHUNKS
+    sent = size * chunks
     for arm, stack in stacks.items():
         used = {role: seconds_used - before[arm][role]
                 for role, seconds_used in stack.cpu().items()}
@@ -249,6 +260,7 @@ def main() -> None:
     parser.add_argument("--latency", type=int, default=2000)
     parser.add_argument("--tracing-rounds", type=int, default=10)
     parser.add_argument("--tracing-tasks", type=int, default=8000)
+    parser.add_argument("--every-tasks", type=int, default=4000)
     args = parser.parse_args()
     settings = Settings()
     # The drain's events are queued here: decided as the endpoint decides them.
@@ -282,7 +294,8 @@ def main() -> None:
         raw_latency = raw.round_trips(args.latency)
         invoke_latency, stage_latency = sync_latencies(url, work, args.latency)
         bare = warm_latencies(work / "noop", settings, args.latency)
-        tracing = tracing_rounds(url, work, args.tracing_rounds, args.tracing_tasks)
+        tracing = tracing_rounds(url, work, args.tracing_rounds, args.tracing_tasks,
+                                 args.every_tasks)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -309,15 +322,16 @@ def main() -> None:
         print(f"{label:40s} {percentile(values, .5):7.2f}  {percentile(values, .99):7.2f}")
     print("(goal with tracing on: p50 <= 3 ms, p99 <= 10 ms)")
     print(f"\n## Tracing on vs off, {len(tracing)} rounds (goal: median <= 5%, no round over 10%)")
-    for arm, label in (("off again", "off again (the machine's own spread)"),
-                       ("on", "on, ripple's default sampler"),
-                       ("every", "every trace recorded (always_on)")):
-        costs = [1 - loads[arm].rate / loads["off"].rate for loads in tracing]
-        extra = [sum(loads[arm].cpu.values()) / sum(loads["off"].cpu.values()) - 1
+    for arm, base, label in (("off again", "off", "off again (the machine's own spread)"),
+                             ("on", "off", "on, ripple's default sampler"),
+                             ("every", "off beside every",
+                              "every trace recorded (always_on), in chunks of its own")):
+        costs = [1 - loads[arm].rate / loads[base].rate for loads in tracing]
+        extra = [sum(loads[arm].cpu.values()) / sum(loads[base].cpu.values()) - 1
                  for loads in tracing]
-        by_role = {role: statistics.median(loads[arm].cpu[role] - loads["off"].cpu[role]
+        by_role = {role: statistics.median(loads[arm].cpu[role] - loads[base].cpu[role]
                                            for loads in tracing)
-                   for role in tracing[0]["off"].cpu}
+                   for role in tracing[0][base].cpu}
         print(f"{label}: cost median {statistics.median(costs):+.1%}, rounds "
               f"{min(costs):+.1%} .. {max(costs):+.1%}; CPU per invocation (ripple's "
               f"processes) {statistics.median(extra):+.1%} [{min(extra):+.1%} .. "
@@ -325,7 +339,6 @@ def main() -> None:
               f"{statistics.median(loads[arm].spans for loads in tracing):.2f}; ms more than "
               "off (median): "
               + ", ".join(f"{role} {more:+.3f}" for role, more in by_role.items()))
-
 
 if __name__ == "__main__":
     main()

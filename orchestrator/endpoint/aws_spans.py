@@ -4,6 +4,9 @@ A caller that records its own CLIENT span (an instrumented client, such as boto3
 environment with OpenTelemetry) names it in `traceparent`, and the endpoint's SERVER span hangs
 under it. A caller that only sent `X-Amzn-Trace-Id` (botocore's recursion-detection header, from
 an environment without OpenTelemetry) gets its CLIENT span recorded here on its behalf first.
+A header that names no `Parent` (`Root=…;Sampled=?`, as `ripple load` sends) has no caller's
+span to hang one under: the SERVER span is the trace's root, as X-Ray makes the first segment
+of such a trace its root, and the map shows the client as it does for any root.
 While the service handles the call, `INBOUND` holds the context under that SERVER span, so
 whatever the call triggers (a notification, an async invoke, a stream record) continues the
 same trace — and carries its Lineage. The spans start named after the service alone; the
@@ -122,10 +125,11 @@ class TracingMiddleware:
             return
         headers = {key.decode("latin-1"): value.decode("latin-1")
                    for key, value in scope["headers"]}
-        caller = decided(from_headers({
-            "x-amzn-trace-id": unquote(headers.get("x-amzn-trace-id", "")),
-            "traceparent": headers.get("traceparent", "")}))
-        client, server, inbound = _open(call, caller, headers.get("traceparent", ""))
+        xray = unquote(headers.get("x-amzn-trace-id", ""))
+        caller = decided(from_headers({"x-amzn-trace-id": xray,
+                                       "traceparent": headers.get("traceparent", "")}))
+        client, server, inbound = _open(call, caller, headers.get("traceparent", ""),
+                                        "Parent=" in xray)
         status = {"code": 500}
         body: list[bytes] = []  # a DynamoDB write's request, for the keys it wrote
         target = headers.get("x-amz-target", "").rpartition(".")[2]
@@ -174,20 +178,22 @@ class TracingMiddleware:
                     span.attributes[ITEM_KEYS] = found
 
 
-def _open(call: Call, caller: TraceContext | None, traceparent: str
+def _open(call: Call, caller: TraceContext | None, traceparent: str, parented: bool
           ) -> tuple[OpenSpan | None, OpenSpan | None, TraceContext]:
-    """The CLIENT span recorded on the caller's behalf (when it sent X-Ray's header alone), the
-    SERVER span, and the context the call continues under. No spans when tracing is off or
-    the trace is not sampled."""
+    """The CLIENT span recorded on the caller's behalf (when it sent X-Ray's header alone,
+    naming its span as `Parent`), the SERVER span, and the context the call continues under.
+    A caller whose header names no parent starts the trace here: the SERVER span is its root.
+    No spans when tracing is off or the trace is not sampled."""
     context = caller or new_trace()
     spans = recorder("ripple.endpoint")
     if spans is None or not context.sampled:
         return None, None, context
     trace_id, started = int(context.trace_id, 16), time.time_ns()
-    parent = span_context(caller) if caller is not None else None
+    w3c = from_traceparent(traceparent) is not None
+    parent = span_context(caller) if caller is not None and (w3c or parented) else None
     attributes = call.span_attributes()
     client = None
-    if caller is not None and from_traceparent(traceparent) is None:
+    if parent is not None and not w3c:
         client = OpenSpan(spans, call.span_name, SpanKind.CLIENT, parent, trace_id,
                           dict(attributes), start_ns=started)
         parent = client.context

@@ -5,6 +5,7 @@ after the operation the service routed the call to."""
 from __future__ import annotations
 
 import json
+import urllib.request
 import uuid
 from typing import Any
 
@@ -95,6 +96,30 @@ def test_without_opentelemetry_in_the_function_the_endpoint_records_the_client_s
     servers = [span for span in spans.values() if span.name == "S3.ListObjectsV2"
                and span.kind == SpanKind.SERVER]
     assert [server.parent_span_id for server in servers] == [client.span_id]
+
+
+def test_a_header_that_names_no_parent_starts_the_trace_at_the_endpoint(
+        ripple: Ripple, deploy: Deploy) -> None:
+    # Given a function, and a caller whose X-Ray header names a trace but no parent span (as
+    # `ripple load` sends it, here with the decision taken)
+    name = deploy("def handler(event, context):\n    return None\n")
+    trace_id = TraceContext.new().trace_id
+    header = f"Root=1-{trace_id[:8]}-{trace_id[8:]};Sampled=1"
+
+    # When it invokes the function
+    request = urllib.request.Request(f"{ripple.url}/2015-03-31/functions/{name}/invocations",
+                                     data=b"{}", headers={"X-Amzn-Trace-Id": header})
+    with urllib.request.urlopen(request) as answer:
+        assert answer.status == 200
+
+    # Then the endpoint's SERVER span is the trace's root, with no CLIENT span made up above it
+    server = server_span(ripple, trace_id, "Lambda.Invoke")
+    assert server.parent_span_id is None
+    store = SpanStore(ripple.data_dir / "traces.db", 1_000_000, 24)
+    try:
+        assert [span for span in store.trace(trace_id) if span.kind == SpanKind.CLIENT] == []
+    finally:
+        store.close()
 
 
 def traced(client: Any) -> str:

@@ -12,7 +12,9 @@ Some spans *enter* a node (the handler's SERVER span, the Lambda service's CONSU
 endpoint's SERVER span for an S3 or DynamoDB call); every other span belongs to the node its
 parent belongs to. One entry span and the spans below it form an `Occurrence`: one segment in
 X-Ray's terms. A `Call` is one request along an edge, seen from the caller's outermost
-CLIENT/PRODUCER span when there is one, else from the callee's entry span.
+CLIENT/PRODUCER span when there is one, else from the callee's entry span. A Lambda Invoke at
+the root of a trace (its caller recorded no span: `invoked_by_client`) is the client's
+request: its status and time stand for it, whether the invocation ran or was refused.
 """
 
 from __future__ import annotations
@@ -256,6 +258,23 @@ def _outermost_call(spans: dict[tuple[str, str], Span], occurrence: Occurrence,
     return outermost, queued
 
 
+def invoked_by_client(span: Span) -> bool:
+    """The endpoint's SERVER span of a Lambda Invoke at the root of its trace: the request of
+    a caller that recorded no span of its own (no trace header, or one that names no parent,
+    as `ripple load` sends), which stands for that request on the client's edge."""
+    attributes = span.attributes
+    return (span.kind == SpanKind.SERVER and not span.parent_span_id
+            and attributes.get("rpc.service") == "Lambda"
+            and attributes.get("rpc.method") == "Invoke"
+            and bool(attributes.get("faas.invoked_name")))
+
+
+def _root(spans: dict[tuple[str, str], Span], span: Span) -> Span:
+    while (parent := _parent(spans, span)) is not None:
+        span = parent
+    return span
+
+
 def _link_sources(spans: dict[tuple[str, str], Span], owner: dict[tuple[str, str], Occurrence],
                   entry: Span) -> list[Node]:
     """The nodes an entry span's span links point into (a batch of stream records)."""
@@ -288,6 +307,10 @@ def _calls(spans: dict[tuple[str, str], Span], owner: dict[tuple[str, str], Occu
             request = (key(caller or entry), occurrence.node)
             if caller is not None:
                 answered.add(key(caller))
+            root = _root(spans, parent) if source.node == CLIENT else None
+            if root is not None and invoked_by_client(root):
+                answered.add(key(root))
+                caller = root  # its status and time stand for the client's request
             # A batch dispatched from no traced caller comes from its linked records, not
             # from a client; and a retried attempt is not another request.
             from_records = bool(sources) and source.node == CLIENT
@@ -302,10 +325,17 @@ def _calls(spans: dict[tuple[str, str], Span], owner: dict[tuple[str, str], Occu
         calls.extend(Call(node, occurrence.node, None, entry, True)
                      for node in sources if node != occurrence.node)
     for span in spans.values():  # calls whose callee left no span: infer the target
-        if span.kind not in CALLS or key(span) in answered:
+        if key(span) in answered:
+            continue
+        if invoked_by_client(span):  # refused, or its invocation's spans are missing
+            calls.append(Call(CLIENT, call_target(span), span, None, False))
+            continue
+        if span.kind not in CALLS:
             continue
         source = owner[key(span)]
         outermost, _ = _outermost_call(spans, source, span)
+        if source.node == CLIENT and invoked_by_client(_root(spans, span)):
+            continue  # the Invoke at the root stands for the client's request
         if outermost is span:
             target = call_target(span)
             if target != source.node:

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.tracing import T0, TraceBuilder, by_name, chain, edge, weighted
+from tests.tracing import ENDPOINT, T0, TraceBuilder, by_name, chain, edge, weighted
 from tracing.graph import service_graph, trace_graph
 from tracing.nodes import BUCKET, CLIENT_TYPE, FUNCTION, LAMBDA, REMOTE, TABLE, entry_node
 from tracing.spans import Span, SpanKind, StatusCode
@@ -219,3 +219,46 @@ def test_a_traces_own_graph_counts_it_once_whatever_its_weight() -> None:
     graph = trace_graph(spans)
     # Then each request is counted as it happened
     assert by_name(graph, "B", FUNCTION)["SummaryStatistics"]["TotalCount"] == 10
+
+
+def invoked(trace: TraceBuilder, function: str, status: int, ms: float = 1.5) -> Span:
+    """The endpoint's SERVER span of an Invoke from a caller that recorded no span of its own
+    (no trace header, or `ripple load`'s, which names no parent): the trace's root."""
+    return trace.span("Lambda.Invoke", SpanKind.SERVER, None, 0.0, ms, {
+        "rpc.system": "aws-api", "rpc.service": "Lambda", "rpc.method": "Invoke",
+        "faas.invoked_name": function, "http.response.status_code": status},
+        resource=ENDPOINT)
+
+
+def test_an_invoke_at_the_root_stands_for_the_clients_request() -> None:
+    # Given an Invoke from a caller that recorded no span, queued and run
+    trace = TraceBuilder()
+    root = invoked(trace, "f", 202)
+    trace.function("f", trace.dispatch("f", root, 0.5), 2.0)
+
+    # When the map is built
+    graph = trace_graph(trace.spans)
+
+    # Then the client's edge counts one request, timed by the Invoke (not the 0.2 ms send)
+    stats = edge(graph, ("client", CLIENT_TYPE), ("f", LAMBDA))["SummaryStatistics"]
+    assert stats["TotalCount"] == 1 and stats["OkCount"] == 1
+    assert stats["TotalResponseTime"] == pytest.approx(0.0015)
+
+
+@pytest.mark.parametrize("queued", [False, True])
+def test_an_invoke_refused_or_lost_on_the_way_is_still_the_clients_request(
+        queued: bool) -> None:
+    # Given an Invoke the endpoint throttled (nothing queued), or one whose invocation's
+    # spans never arrived (only the send is there)
+    trace = TraceBuilder()
+    root = invoked(trace, "f", 429 if not queued else 202)
+    if queued:
+        trace.dispatch("f", root, 0.5)
+
+    # When the map is built
+    graph = trace_graph(trace.spans)
+
+    # Then the client's edge to the function's Lambda service counts it once, as it ended
+    stats = edge(graph, ("client", CLIENT_TYPE), ("f", LAMBDA))["SummaryStatistics"]
+    assert stats["TotalCount"] == 1
+    assert stats["ErrorStatistics"]["ThrottleCount"] == (0 if queued else 1)

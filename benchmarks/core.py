@@ -177,6 +177,10 @@ def tracing_rounds(url: str, work: Path, rounds: int, tasks: int, every_tasks: i
                   f"both off arms); every trace "
                   f"{rate['every']:,.0f}/s against off {rate['off beside every']:,.0f}/s "
                   f"({1 - rate['every'] / rate['off beside every']:+.1%})", flush=True)
+            on, off = runs[-1]["on"], runs[-1]["both off"]  # which role a costly round was
+            print("  on's extra CPU, ms per invocation: " + ", ".join(
+                f"{role} {on.cpu[role] - off.cpu[role]:+.3f}" for role in on.cpu)
+                + f"; {on.spans:.2f} spans stored per invocation", flush=True)
     return runs
 
 

@@ -209,7 +209,7 @@ def chunked_loads(senders: Senders, stacks: dict[str, Stack], tasks: int, revers
     """`tasks` invokes per stack in mirrored chunks. Redis serves every stack, so its CPU is
     counted during each stack's chunks only; every other role's over the whole call, once the
     spans are stored."""
-    if tasks < 1:  # a count of 0 tells the senders to forget an endpoint
+    if tasks < 1:  # no invokes, no time to divide them by
         raise ValueError(f"each arm needs at least one invoke, not {tasks}")
     order = list(stacks)[::-1] if reverse else list(stacks)
     seconds = dict.fromkeys(stacks, 0.0)

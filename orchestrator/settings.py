@@ -56,10 +56,10 @@ class Settings(BaseSettings):
 
     # Tracing: raw OTLP is also forwarded here when set (Jaeger, Tempo, an OTel Collector).
     otlp_forward: str | None = None
-    # New traces each process records in full every second, then the share of the others it
-    # records (X-Ray's default rule is 1/s and 5%); OTEL_TRACES_SAMPLER, when set, decides
-    # instead (`always_on` records every trace).
-    trace_reservoir: int = Field(default=10, ge=0)
+    # New traces each process records in full every second (an idle one saves up a burst of
+    # 100), then the share of the others it records: Lambda's own rule, 1/s and 5%.
+    # OTEL_TRACES_SAMPLER, when set, decides instead (`always_on` records every trace).
+    trace_reservoir: int = Field(default=1, ge=0)
     trace_rate: float = Field(default=0.05, ge=0, le=1)
     trace_retention_spans: int = 1_000_000
     trace_retention_hours: float = 24.0

@@ -1,11 +1,13 @@
-"""ripple's default sampler, shaped as X-Ray's default rule: every new trace up to a reservoir
-per second (saved up while idle, for bursts), then a fixed share of the rest.
+"""ripple's default sampler, Lambda's own rule (X-Ray's default): the first new trace each second,
+then 5% of the rest. An idle process saves up its reservoir, up to a burst of 100 new traces.
 
 A trace kept for the share stands for 1/rate traces: its deciding span carries that as
 `ripple.sampling.weight`, so the service map's counts (`tracing.store.rollup`) stay estimates of
-every request rather than of the recorded ones. A debugging session or a demo never empties the
-reservoir, so every chain in it is recorded; a load test keeps its map, its latencies and a
-sample of whole traces at a small share of the cost of recording them all.
+every request rather than of the recorded ones. A debugging session or a demo stays within the
+saved-up burst, so every chain in it is recorded; a load test keeps its map, its latencies and a
+sample of whole traces at a small share of the cost of recording them all. (ripple's reservoir
+was 10 a second once: in a load of 2,000 events/s that came and went, it recorded a third more
+traces than Lambda's 1 a second, and paid for them, for no better map.)
 
 Setting the standard `OTEL_TRACES_SAMPLER` (e.g. `always_on`) replaces this sampler.
 """
@@ -27,13 +29,13 @@ from opentelemetry.trace import Link, SpanKind, TraceState
 from opentelemetry.util.types import Attributes
 
 WEIGHT = "ripple.sampling.weight"
-BURST_SECONDS = 10  # how many seconds of the reservoir an idle process saves up
+BURST = 100  # new traces an idle process saves up (a reservoir of 0 saves none)
 _LOW_BITS = (1 << 64) - 1
 
 
 class ReservoirSampler(Sampler):
-    """Up to `per_second` traces a second, saved up while idle for a burst of `BURST_SECONDS`'
-    worth (a script or a test run that fires a hundred events at once is recorded whole), then
+    """Up to `per_second` traces a second, saved up while idle for a burst of `burst(per_second)`
+    (a script or a test run that fires a hundred events at once is recorded whole), then
     `rate` of the others (by trace id, as `TraceIdRatioBased` decides), each weighted 1/rate
     (rounded)."""
 
@@ -43,7 +45,7 @@ class ReservoirSampler(Sampler):
         self.rate = rate
         self.weight = round(1 / rate) if rate > 0 else 0
         self._bound = round(rate * (_LOW_BITS + 1))
-        self._capacity = float(per_second * BURST_SECONDS)
+        self._capacity = float(burst(per_second))
         self._clock = clock
         self._tokens = self._capacity
         self._filled_at = clock()
@@ -71,6 +73,11 @@ class ReservoirSampler(Sampler):
     def get_description(self) -> str:
         return (f"ReservoirSampler{{{self.per_second}/s, bursts of {self._capacity:g}, "
                 f"then {self.rate:g}}}")
+
+
+def burst(per_second: int) -> int:
+    """How many new traces a process with a reservoir of `per_second` saves up while idle."""
+    return max(per_second, BURST) if per_second > 0 else 0
 
 
 def default_sampler(per_second: int, rate: float) -> Sampler:

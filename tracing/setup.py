@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace.id_generator import IdGenerator
 from tracing.export.batches import QUEUE_SIZE, BatchedSpans, SpanBatcher
 from tracing.export.http_json import JsonSpanExporter
 from tracing.recorder import record_batched, record_through_provider
-from tracing.sampling import BURST_SECONDS, default_sampler
+from tracing.sampling import burst, default_sampler
 
 log = logging.getLogger("ripple.tracing")
 EXPORT_TIMEOUT_MS = 2_000
@@ -91,7 +91,7 @@ def described(per_second: int, rate: float, environ: Mapping[str, str] = os.envi
         return "off (OTEL_SDK_DISABLED)"
     if chosen := environ.get("OTEL_TRACES_SAMPLER"):
         return f"sampled by OTEL_TRACES_SAMPLER={chosen}"
-    return (f"{per_second} new/s in full (bursts of {per_second * BURST_SECONDS}), "
+    return (f"{per_second} new/s in full (bursts of {burst(per_second)}), "
             f"then {rate * 100:g}%")
 
 

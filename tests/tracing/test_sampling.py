@@ -18,6 +18,7 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace.sampling import Sampler, SamplingResult
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
+from orchestrator.settings import Settings
 from tests.conftest import Ripple, start_ripple, stop_ripple, wait_for
 from tracing.propagation import TraceContext, from_xray
 from tracing.sampling import WEIGHT, ReservoirSampler, default_sampler, weight_of
@@ -155,8 +156,8 @@ def roots(sampler: Sampler, count: int) -> list[SamplingResult]:
 
 
 def test_the_reservoir_keeps_a_burst_then_its_rate_each_second() -> None:
-    # Given ripple's default sampler with a reservoir of 10 a second (an idle process saves up
-    # 10 seconds of it) and no rate beyond it
+    # Given a sampler with a reservoir of 10 a second (an idle process saves up a burst of 100)
+    # and no rate beyond it
     now = [100.0]
     sampler = ReservoirSampler(10, 0.0, clock=lambda: now[0])
     # When 120 new traces start at once, then 20 more a second and a half later
@@ -168,6 +169,25 @@ def test_the_reservoir_keeps_a_burst_then_its_rate_each_second() -> None:
     assert {weight_of(d) for d in burst[:100]} == {1}
     # And a second and a half later, 15 more are kept
     assert [d.decision.is_sampled() for d in later] == [True] * 15 + [False] * 5
+
+
+def test_by_default_a_process_keeps_lambdas_one_a_second_after_a_burst_of_100() -> None:
+    # Given the sampler a process builds from ripple's default settings
+    reservoir, rate = (Settings.model_fields[name].default
+                       for name in ("trace_reservoir", "trace_rate"))
+    now = [100.0]
+    sampler = ReservoirSampler(reservoir, 0.0, clock=lambda: now[0])
+    # When 120 new traces start at once, then 5 more two and a half seconds later
+    burst = roots(sampler, 120)
+    now[0] += 2.5
+    later = roots(sampler, 5)
+    # Then the burst's first 100 are kept, and two more (Lambda's 1 a second), and the rate
+    # is Lambda's 5%
+    assert sum(d.decision.is_sampled() for d in burst) == 100
+    assert [d.decision.is_sampled() for d in later] == [True] * 2 + [False] * 3
+    assert rate == 0.05
+    assert described(reservoir, rate, {}) == (
+        "1 new/s in full (bursts of 100), then 5%")
 
 
 def test_beyond_the_reservoir_the_rate_keeps_its_share_each_standing_for_its_inverse() -> None:

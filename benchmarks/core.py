@@ -361,8 +361,8 @@ def main() -> None:
               f"{min(costs):+.1%} .. {max(costs):+.1%}; CPU per invocation (ripple's "
               f"processes) {statistics.median(extra):+.1%} [{min(extra):+.1%} .. "
               f"{max(extra):+.1%}]; spans stored per invocation "
-              f"{statistics.median(loads[arm].spans for loads in tracing):.2f}; ms more than "
-              "off (median): "
+              f"{statistics.median(loads[arm].spans for loads in tracing):.2f}; ms more per "
+              "invocation than the baseline (median): "
               + ", ".join(f"{role} {more:+.3f}" for role, more in by_role.items()))
 
 if __name__ == "__main__":

@@ -18,15 +18,17 @@ from typing import Any
 from orchestrator.load.connection import Connection
 from orchestrator.load.targets import Builder, Target, trace_header
 
+SEND, FORGET = "send", "forget"  # the sending processes' commands
+
 
 def _serve(commands: Any, answers: Any, threads: int) -> None:
-    """One sending process: for each (endpoint, count) command, send `count` invokes with
-    `threads` connections kept open per endpoint, and answer how many were not accepted;
-    (endpoint, 0) closes that endpoint's connections."""
+    """One sending process: for each (SEND, endpoint, count) command, send `count` invokes
+    with `threads` connections kept open per endpoint, and answer how many were not accepted;
+    (FORGET, endpoint, 0) closes that endpoint's connections; None stops."""
     connections: dict[str, list[Connection]] = {}
     while (command := commands.get()) is not None:
-        endpoint, count = command
-        if count == 0:
+        kind, endpoint, count = command
+        if kind == FORGET:
             for connection in connections.pop(endpoint, []):
                 connection.close()
             continue
@@ -92,14 +94,14 @@ class Senders:
                   for index in range(len(self._commands))]
         for commands, share in zip(self._commands, shares, strict=True):
             if share:
-                commands.put((endpoint, share))
+                commands.put((SEND, endpoint, share))
         failed = sum(self._answers.get(timeout=600) for share in shares if share)
         assert failed == 0, f"{failed} of {count} invokes were not accepted"
 
     def forget(self, endpoint: str) -> None:
         """Close the connections to `endpoint` (its stack stops)."""
         for commands in self._commands:
-            commands.put((endpoint, 0))
+            commands.put((FORGET, endpoint, 0))
 
     def __enter__(self) -> Senders:
         return self

@@ -179,7 +179,9 @@ class Drain:
         # annotates the timeout as int; Redis takes seconds with decimals.)
         own = self.queues[0]
         try:
-            if self.redis.blmove(own, own, WAIT_SECONDS, "RIGHT", "RIGHT") is None:  # type: ignore[arg-type]
+            waited = self.redis.blmove(own, own, WAIT_SECONDS,  # type: ignore[arg-type]
+                                       "RIGHT", "RIGHT")
+            if waited is None:
                 return None
             raw = self._take(self.redis)
         except RedisError:  # back to Celery, which waits for Redis

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracing.nodes import Outcome, key, outcome
+from tracing.nodes import Outcome, outcome
 from tracing.span_refs import label
 from tracing.spans import Span
 from tracing.store.database import SpanStore
 from tracing.store.lineage import Key, LineageIndex
+from tracing.topology import key
 from tracing.trace_ids import w3c_trace_id
 from tracing.why import Traces
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from tracing.nodes import CALLS, Node, call_target, entry_node, key
+from tracing.nodes import CALLS, Node, call_target, entry_node
 from tracing.spans import Span
+from tracing.topology import key
 
 
 def _subtree_ends(spans: dict[tuple[str, str], Span],

@@ -14,9 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from tracing.nodes import CLIENT_TYPE, Node, Outcome, outcome, topology
+from tracing.nodes import CLIENT_TYPE, Node, Outcome, outcome
 from tracing.sampling import WEIGHT
 from tracing.spans import Span
+from tracing.topology import topology
 
 NS = 1e9
 Value = TypeVar("Value")  # what a histogram or outcome counter counts

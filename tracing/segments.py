@@ -19,9 +19,10 @@ import math
 import re
 from typing import Any
 
-from tracing.nodes import CALLS, FUNCTION, OUTCOME_FLAG, Occurrence, Outcome, outcome, topology
+from tracing.nodes import CALLS, FUNCTION, OUTCOME_FLAG, Outcome, outcome
 from tracing.origins import INDETERMINATE
 from tracing.spans import Span, SpanKind, StatusCode
+from tracing.topology import Occurrence, topology
 from tracing.trace_ids import w3c_trace_id, xray_trace_id
 
 MAX_DOCUMENT = 64 * 1024

@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from tracing.nodes import Node, outcome, topology
+from tracing.nodes import Node, outcome
 from tracing.spans import Span
+from tracing.topology import topology
 
 NodeOf = dict[tuple[str, str], Node]  # span key → the node it belongs to
 
 
 def nodes_of(spans: Iterable[Span]) -> NodeOf:
-    """Which node each span belongs to (`tracing/nodes.py`'s occurrences)."""
+    """Which node each span belongs to (`tracing/topology.py`'s occurrences)."""
     return {span_key: occurrence.node for span_key, occurrence in topology(spans).owner.items()}
 
 

@@ -13,19 +13,10 @@ from collections.abc import Iterable
 from typing import Any, TypedDict
 
 from tracing.filters import EdgeFacts, Facts, ServiceFacts, TraceFacts, Value, parse
-from tracing.nodes import (
-    CLIENT,
-    Node,
-    Occurrence,
-    Outcome,
-    Topology,
-    entry_node,
-    key,
-    outcome,
-    topology,
-)
+from tracing.nodes import CLIENT, Node, Outcome, entry_node, outcome
 from tracing.segments import annotations_of, http_block
 from tracing.spans import Span
+from tracing.topology import Occurrence, Topology, key, topology
 from tracing.trace_ids import xray_trace_id
 
 _HTTP_FIELDS = (("url", "HttpURL"), ("status", "HttpStatus"), ("method", "HttpMethod"),

@@ -20,11 +20,11 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
-from tracing.nodes import key
 from tracing.span_refs import NodeOf, nodes_of, span_ref
 from tracing.spans import Span, SpanKind
 from tracing.store.database import SpanStore
 from tracing.store.lineage import Key, LineageIndex, item_ref, object_ref, request_ref
+from tracing.topology import key
 from tracing.trace_ids import TraceIdError, w3c_trace_id
 
 MAX_TRACES = 100  # traces one answer reads

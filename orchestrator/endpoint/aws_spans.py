@@ -7,7 +7,7 @@ an environment without OpenTelemetry) gets its CLIENT span recorded here on its 
 A header that names no `Parent` (`Root=…;Sampled=?`, as `ripple load` sends) has no caller's
 span to hang one under: the SERVER span is the trace's root, as X-Ray makes the first segment
 of such a trace its root, and the map counts it on the client's edge
-(`tracing.nodes.invoked_by_client`).
+(`tracing.topology.invoked_by_client`).
 While the service handles the call, `INBOUND` holds the context under that SERVER span, so
 whatever the call triggers (a notification, an async invoke, a stream record) continues the
 same trace — and carries its Lineage. The spans start named after the service alone; the

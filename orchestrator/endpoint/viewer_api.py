@@ -24,11 +24,12 @@ from orchestrator.endpoint import trace_store
 from orchestrator.endpoint.xray_api import hex_trace_id
 from orchestrator.errors import AwsError
 from tracing.critical_path import critical_path
-from tracing.nodes import CLIENT, key
+from tracing.nodes import CLIENT
 from tracing.span_refs import nodes_of, span_ref
 from tracing.spans import Span
 from tracing.store.database import SpanStore
 from tracing.store.lineage import LineageIndex
+from tracing.topology import key
 
 ASSETS = Path(tracing.__file__).resolve().parent / "viewer"  # package data
 PAGE = "/_ripple/"

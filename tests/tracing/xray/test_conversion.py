@@ -7,10 +7,11 @@ import json
 from typing import Any
 
 from tests.tracing import T0, TraceBuilder, chain
-from tracing.nodes import BUCKET, FUNCTION, LAMBDA, REMOTE, Node, Outcome, outcome, topology
+from tracing.nodes import BUCKET, FUNCTION, LAMBDA, REMOTE, Node, Outcome, outcome
 from tracing.segments import trace_document
 from tracing.spans import Span, SpanKind, StatusCode
 from tracing.summaries import trace_summaries
+from tracing.topology import topology
 from tracing.trace_ids import xray_trace_id
 from tracing.xray.conversion import spans_of
 from tracing.xray.documents import read

@@ -10,9 +10,9 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 import psutil
 import redis
@@ -20,7 +20,7 @@ import redis
 from benchmarks.harness import ROOT, cpu_seconds, percentile
 from orchestrator import keys
 
-__all__ = ["RawCelery", "Stack", "deploy_noop", "percentile", "spread"]
+__all__ = ["RawCelery", "Stack", "deploy_noop", "percentile", "spread", "wait_until"]
 
 RAW_CELERY = textwrap.dedent("""
     import os, redis
@@ -48,7 +48,8 @@ def spread(values: list[float], digits: int = 0) -> str:
             f"[{form.format(min(values))}-{form.format(max(values))}]")
 
 
-def _wait(condition: Any, timeout: float = 600) -> None:
+def wait_until(condition: Callable[[], object], timeout: float = 600) -> None:
+    """Poll `condition` every 5 ms until it holds; TimeoutError after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -89,9 +90,9 @@ class RawCelery:
             self.app.noop.apply_async()
         procs = self._workers(workers)
         try:
-            _wait(lambda: self._done() >= tasks // 20)
+            wait_until(lambda: self._done() >= tasks // 20)
             first, begun = self._done(), time.perf_counter()
-            _wait(lambda: self._done() >= tasks)
+            wait_until(lambda: self._done() >= tasks)
             return (tasks - first) / (time.perf_counter() - begun)
         finally:
             _stop(procs)
@@ -102,12 +103,12 @@ class RawCelery:
         try:
             self.client.set("bench:done", 0)
             self.app.noop.apply_async()
-            _wait(lambda: self._done() >= 1)
+            wait_until(lambda: self._done() >= 1)
             self.client.set("bench:done", 0)
             begun = time.perf_counter()
             for _ in range(tasks):
                 self.app.noop.apply_async()
-            _wait(lambda: self._done() >= tasks)
+            wait_until(lambda: self._done() >= tasks)
             return tasks / (time.perf_counter() - begun)
         finally:
             _stop(procs)
@@ -171,7 +172,7 @@ class Stack:
             [sys.executable, "-m", "orchestrator.endpoint.app", "--port", str(self.port)],
             env=self.env, cwd=ROOT))
         try:
-            _wait(self._serving, timeout=60)
+            wait_until(self._serving, timeout=60)
         except BaseException:
             _stop(self.procs)
             raise

@@ -224,5 +224,6 @@ def main() -> None:
               "invocation than the baseline (median): "
               + ", ".join(f"{role} {more:+.3f}" for role, more in by_role.items()))
 
+
 if __name__ == "__main__":
     main()

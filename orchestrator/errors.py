@@ -23,6 +23,10 @@ class SpecError(RippleError):
         super().__init__(f"{where}: {reason}")
 
 
+class SettingsError(RippleError):
+    """A configuration variable ripple cannot use: names the variable, its value and why."""
+
+
 class ArchiveError(RippleError):
     """A code archive that cannot be unpacked safely."""
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from orchestrator.errors import SettingsError
 
 ACCOUNT_ID = "000000000000"
 
@@ -88,7 +90,18 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; SettingsError names each variable it cannot use."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError("; ".join(
+            f"{_variable(str(problem['loc'][0]))}={problem['input']}: {problem['msg']}"
+            for problem in error.errors())) from None
+
+
+def _variable(field: str) -> str:
+    """The environment variable that sets `field`."""
+    return "REDIS_URL" if field == "redis_url" else f"RIPPLE_{field.upper()}"
 
 
 def simulated_seconds(real_seconds: float, settings: Settings | None = None) -> float:

@@ -89,7 +89,8 @@ def test_the_sdks_segment_and_subsegments_are_stored(served: Served, store: Span
     assert spans["work"].parent_span_id == segment.id
     assert spans["inner"].parent_span_id == spans["work"].span_id
     assert spans["checkout"].attributes["ripple.annotation.customer"] == "c-1"
-    assert served.ingest.stats()["spans_stored"] == 3
+    # And the receiver counts them (just after the store has them, on its own thread)
+    wait_for(lambda: served.ingest.stats()["spans_stored"] == 3)
 
 
 def test_streamed_subsegments_are_stored_before_their_segment_ends(

@@ -64,6 +64,26 @@ def worker_queue(worker_id: str) -> str:
     return f"ripple.worker.{worker_id}"
 
 
+def handoffs(function: str, version: str) -> str:
+    """List of `handoff_token`s: worker threads waiting, right now, to be handed this function
+    version's next sync event directly (`workers.drain`)."""
+    return f"ripple:handoff:{function}:{version}"
+
+
+def handoff_token(worker_id: str, slot: int) -> str:
+    return f"{worker_id}:handoff:{slot}"
+
+
+def handoff_queue(token: str) -> str:
+    """The queue a waiting thread (its `handoff_token`) is handed its next event on."""
+    return worker_queue(token)
+
+
+def handoff_queues(worker_id: str) -> str:
+    """A pattern matching every `handoff_queue` of a worker's threads."""
+    return handoff_queue(f"{worker_id}:handoff:*")
+
+
 def versions(function: str) -> str:
     """Hash: published version number -> the FunctionConfig JSON snapshot it froze."""
     return f"ripple:versions:{function}"

@@ -13,7 +13,7 @@ from redis import Redis
 from orchestrator import keys
 from orchestrator.invocations.dispatch import CLAIM_LIMIT, Dispatcher
 from orchestrator.invocations.ledger import Ledger
-from workers.drain import taken_tags
+from workers.drain import give_back_stranded, taken_tags
 from workers.environments.pool import EnvironmentPool
 from workers.redelivery import DEAD_AFTER_SECONDS, Redelivery, beat, held_tags
 
@@ -59,6 +59,7 @@ class Housekeeping(threading.Thread):
                     self.redelivery.give_back()
                     self.ledger.recover()
                     next_reap = now + REAP_SECONDS
+                give_back_stranded(self.redis)
                 sent = self.dispatcher.send_due()
             except Exception:  # Redis restarting: keep trying, never die
                 log.exception("housekeeping tick failed")
@@ -82,6 +83,9 @@ class Housekeeping(threading.Thread):
             queue = keys.worker_queue(worker)
             while self.redis.lmove(queue, keys.QUEUE_ASYNC, "RIGHT", "LEFT") is not None:
                 moved += 1
+            for handoff in self.redis.scan_iter(match=keys.handoff_queues(worker)):
+                while self.redis.lmove(handoff, keys.QUEUE_SYNC, "RIGHT", "LEFT") is not None:
+                    moved += 1
             self.redis.hdel(keys.WORKERS, worker)
             self.redis.hdel(keys.WORKER_SLOTS, worker)
             self.redis.srem(keys.WORKER_QUEUES, worker)

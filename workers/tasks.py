@@ -65,7 +65,8 @@ class WorkerRuntime:
             WarmAffinity(WORKER_ID),
         ])
         self.drain = Drain(self.redis, self.invoker, [keys.worker_queue(WORKER_ID),
-                                                      keys.QUEUE_SYNC, keys.QUEUE_ASYNC])
+                                                      keys.QUEUE_SYNC, keys.QUEUE_ASYNC],
+                           WORKER_ID)
         self.housekeeping = Housekeeping(WORKER_ID, self.redis, self.dispatcher, self.pool,
                                          SLOTS)
         self.housekeeping.start()

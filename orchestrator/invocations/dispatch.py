@@ -1,8 +1,10 @@
 """Puts invocations on the queues: now (a Celery task) or later (the delayed set).
 
-An invocation goes to the own queue of a worker that has an idle environment for its function
-version, when one does (warm affinity, as Lambda prefers a warm sandbox); otherwise to the
-shared queue, where the first free worker takes it. Either way the message names the shared
+A sync invocation goes straight to a worker thread that has just run its function version and
+is waiting for the next one, when one is (`workers.drain`'s hand-off). Otherwise an invocation
+goes to the own queue of a worker that has an idle environment for its function version, when
+one does (warm affinity, as Lambda prefers a warm sandbox); otherwise to the shared queue,
+where the first free worker takes it. Either way the message names the shared
 queue as its home, so an unacknowledged one is restored there if its worker dies.
 """
 
@@ -28,9 +30,10 @@ from tracing.propagation import RECURSION_LIMIT
 log = logging.getLogger("ripple.dispatch")
 
 INVOKE_TASK = "ripple.invoke"
-# Queue a message: to a worker with a warm environment (KEYS[1] lists them), else to the shared
-# queue. A new async event is also accepted into the delivery ledger (KEYS[4], KEYS[5]), and is
-# queued twice when `ripple chaos` asks for duplicates (KEYS[6] holds the fraction).
+# Queue a message: a sync one straight to a worker thread waiting for it (KEYS[7] lists them),
+# else to a worker with a warm environment (KEYS[1] lists them), else to the shared queue. A new
+# async event is also accepted into the delivery ledger (KEYS[4], KEYS[5]), and is queued twice
+# when `ripple chaos` asks for duplicates (KEYS[6] holds the fraction).
 _SEND = """
 if ARGV[3] ~= '' then
   redis.call('HINCRBY', KEYS[4], 'accepted', 1)
@@ -39,6 +42,17 @@ end
 local copies = 1
 local duplicate = redis.call('GET', KEYS[6])
 if duplicate and tonumber(ARGV[5]) < tonumber(duplicate) then copies = 2 end
+if ARGV[6] == '1' then
+  for _ = 1, 4 do
+    local token = redis.call('LPOP', KEYS[7])
+    if not token then break end
+    local worker = string.match(token, '^(.+):handoff:%d+$')
+    if worker and redis.call('HEXISTS', KEYS[2], worker) == 1 then
+      redis.call('LPUSH', ARGV[2] .. token, ARGV[1])
+      return worker
+    end
+  end
+end
 for _ = 1, 4 do
   local worker = redis.call('LPOP', KEYS[1])
   if not worker then break end
@@ -112,9 +126,10 @@ class Dispatcher:
         accepted = request.request_id if new_hop and not request.is_sync else ""
         return ([keys.warm(function.name, function.environment_key), keys.WORKERS, shared,
                  keys.ledger(function.name), keys.in_flight(function.name),
-                 keys.CHAOS_DUPLICATE],
+                 keys.CHAOS_DUPLICATE, keys.handoffs(function.name, function.environment_key)],
                 [message, keys.worker_queue(""), accepted, request.enqueued,
-                 random.random() if not request.is_sync else 1.0])
+                 random.random() if not request.is_sync else 1.0,
+                 "1" if request.is_sync else ""])
 
     def _recursion_stopped(self, request: InvocationRequest) -> None:
         """Lambda's loop detection: the event is dropped, and says so in the logs."""

@@ -16,7 +16,7 @@ from orchestrator import keys
 from orchestrator.functions.config import FunctionConfig
 from orchestrator.invocations.dispatch import INVOKE_TASK
 from orchestrator.invocations.ledger import Ledger
-from orchestrator.invocations.message import InvocationType
+from orchestrator.invocations.message import InvocationRequest, InvocationType
 from tests.workers.conftest import WORKER_ID, Chain, async_event
 from workers import drain
 from workers.drain import UNACKED, UNACKED_INDEX, Drain, _task_args
@@ -120,20 +120,80 @@ def test_an_event_that_comes_just_after_the_queue_emptied_is_taken_too(
     assert queued(chain.redis) == 0 and chain.redis.hlen(UNACKED) == 0
 
 
-def test_after_a_sync_event_the_drain_does_not_wait(chain: Chain,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given a drain that would wait 5 s after an async event, and one sync event queued
-    monkeypatch.setattr(drain, "WAIT_SECONDS", 5.0)
-    function = chain.deploy()
-    request = async_event(function, {"n": 0}).model_copy(
+def sync_event(function: FunctionConfig, n: int) -> InvocationRequest:
+    return async_event(function, {"n": n}).model_copy(
         update={"invocation_type": InvocationType.SYNC})
-    chain.dispatcher.send(request)
+
+
+def test_a_sync_event_sent_while_the_thread_waits_is_handed_to_it(
+        chain: Chain, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a drain that waits long enough for a slow test machine (and stops after one take)
+    monkeypatch.setattr(drain, "WAIT_SECONDS", 5.0)
+    monkeypatch.setattr(drain, "MAX_EVENTS", 1)
+    function = chain.deploy()
+    first, second = sync_event(function, 0), sync_event(function, 1)
+    chain.dispatcher.send(first)
     message, tag = delivered_by_celery(chain.redis)
-    # When the drain runs it and finds the queues empty
+    offers = keys.handoffs(function.name, function.environment_key)
+
+    def send_once_the_first_is_answered() -> None:
+        deadline = time.monotonic() + 30
+        while not chain.redis.llen(keys.reply(first.request_id)) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        chain.dispatcher.send(second)  # the caller's next request
+
+    sender = threading.Thread(target=send_once_the_first_is_answered)
+    sender.start()
+    # When the drain runs the first and the caller sends the next once answered
+    taken = Drain(chain.redis, chain.invoker, QUEUES, WORKER_ID).run(message, tag)
+    sender.join()
+    # Then the second was handed straight to the waiting thread, and both were answered
+    assert taken == 1
+    assert recorded(chain.redis) == [first.request_id, second.request_id]
+    assert chain.redis.llen(keys.reply(second.request_id)) == 1
+    # And nothing is left behind: no offer, nothing queued or unacknowledged
+    assert chain.redis.llen(offers) == 0 and queued(chain.redis) == 0
+    assert chain.redis.llen(keys.handoff_queue(keys.handoff_token(WORKER_ID, 0))) == 0
+    assert chain.redis.hlen(UNACKED) == 0 and drain.taken_tags() == []
+
+
+def test_an_offer_nobody_takes_is_withdrawn(chain: Chain,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a sync event delivered by Celery, and no caller sending another
+    monkeypatch.setattr(drain, "WAIT_SECONDS", 0.2)
+    function = chain.deploy()
+    chain.dispatcher.send(sync_event(function, 0))
+    message, tag = delivered_by_celery(chain.redis)
+    # When the drain runs it and its wait for a hand-off ends
     begun = time.monotonic()
-    taken = Drain(chain.redis, chain.invoker, QUEUES).run(message, tag)
-    # Then it went back to Celery at once: a sync caller's worker is not held for the queue
+    taken = Drain(chain.redis, chain.invoker, QUEUES, WORKER_ID).run(message, tag)
+    # Then it went back to Celery, its offer withdrawn: the next sync event is queued for Celery
     assert taken == 0 and time.monotonic() - begun < 4.0
+    assert chain.redis.llen(keys.handoffs(function.name, function.environment_key)) == 0
+    chain.dispatcher.send(sync_event(function, 1))
+    assert queued(chain.redis) == 1
+
+
+def test_an_offer_whose_claim_failed_is_given_back_to_the_shared_queue(
+        chain: Chain, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a drain whose claim fails (Redis refusing it) after it offered its thread
+    monkeypatch.setattr(drain, "WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(drain, "_CLAIM", "return redis.error_reply('LOADING')")
+    function = chain.deploy()
+    chain.dispatcher.send(sync_event(function, 0))
+    message, tag = delivered_by_celery(chain.redis)
+    assert Drain(chain.redis, chain.invoker, QUEUES, WORKER_ID).run(message, tag) == 0
+    # And a sync event handed to the stranded offer
+    late = sync_event(function, 1)
+    chain.dispatcher.send(late)
+    assert chain.redis.llen(keys.handoff_queue(keys.handoff_token(WORKER_ID, 0))) == 1
+    # When housekeeping settles stranded offers
+    given = drain.give_back_stranded(chain.redis)
+    # Then the event is on the shared sync queue for Celery, and the offer is gone
+    assert given == 1
+    assert chain.redis.llen(keys.QUEUE_SYNC) == 1
+    assert chain.redis.llen(keys.handoffs(function.name, function.environment_key)) == 0
+    assert drain.give_back_stranded(chain.redis) == 0
 
 
 def test_a_slow_handler_runs_one_message_per_delivery(chain: Chain) -> None:

@@ -83,3 +83,23 @@ def test_an_idle_worker_asks_redis_a_few_times_a_second(redis: Redis, tmp_path: 
     finally:
         keeper.stop()
         keeper.join(5)
+
+
+def test_what_was_handed_to_a_dead_workers_thread_goes_back_to_the_shared_queue(
+        redis: Redis, tmp_path: Path) -> None:
+    # Given a worker that stopped beating with a sync event handed to one of its threads
+    redis.sadd(keys.WORKER_QUEUES, "gone")
+    redis.hset(keys.WORKERS, "gone", time.time() - 60)
+    redis.lpush(keys.handoff_queue(keys.handoff_token("gone", 2)), b"message")
+    # When another worker's housekeeping runs
+    keeper, _ = started(redis, tmp_path)
+    try:
+        deadline = time.monotonic() + 10
+        while not redis.llen(keys.QUEUE_SYNC) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        keeper.stop()
+        keeper.join(5)
+    # Then the event waits on the shared sync queue, for any worker
+    assert redis.lrange(keys.QUEUE_SYNC, 0, -1) == [b"message"]
+    assert redis.llen(keys.handoff_queue(keys.handoff_token("gone", 2))) == 0

@@ -130,3 +130,28 @@ def test_a_send_while_redis_is_away_fails_and_the_next_one_works(
     assert queued_numbers(after) == [2]
     after.close()
     redis.close()
+
+
+def sync_event(number: int) -> InvocationRequest:
+    return event(number).model_copy(update={"invocation_type": InvocationType.SYNC})
+
+
+def test_a_sync_event_is_handed_to_a_waiting_thread_of_a_live_worker_only(
+        server: EmbeddedRedis) -> None:
+    # Given a thread of a live worker waiting for this function version's next event, and
+    # behind it the offer of a worker that stopped beating
+    redis = Redis.from_url(server.url)
+    redis.hset(keys.WORKERS, "live", 1.0)
+    offers = keys.handoffs(FUNCTION.name, FUNCTION.environment_key)
+    redis.rpush(offers, keys.handoff_token("gone", 0), keys.handoff_token("live", 3))
+    dispatcher = Dispatcher(redis)
+    # When an async event and then a sync event are sent
+    dispatcher.send(event(1))
+    dispatcher.send(sync_event(2))
+    # Then the async one was queued as ever; the sync one skipped the dead worker's offer and
+    # was handed to the live thread
+    assert queued_numbers(redis) == [1]
+    assert redis.llen(keys.handoff_queue(keys.handoff_token("gone", 0))) == 0
+    assert redis.llen(keys.handoff_queue(keys.handoff_token("live", 3))) == 1
+    assert redis.llen(offers) == 0 and redis.llen(keys.QUEUE_SYNC) == 0
+    redis.close()

@@ -66,6 +66,7 @@ def up(
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(2) from None
     stopping = threading.Event()
+    up = False
     try:
         stack.start()
         stack.wait_healthy()
@@ -79,13 +80,17 @@ def up(
         supervisor.setLevel(logging.NOTSET)
         print_stage(Endpoint(stack.endpoint).json("GET", "/_ripple/api/status")["apigateway"])
         out.print("Ctrl-C stops.")
+        up = True
         stack.wait()
     except RippleError as error:
         err.print(f"[red]error:[/] {error}")
         raise typer.Exit(1) from None
     finally:
         stopping.set()
+        supervisor.setLevel(logging.WARNING)  # one line for the stop, not one per process
         stack.stop()
+        if up:
+            out.print("ripple stopped")
 
 
 def start_watching(spec: Path, endpoint: Endpoint, stop: threading.Event, data_dir: Path) -> None:

@@ -3,8 +3,8 @@
 End-to-end throughput through the Invoke API with ripple's default sampler (Lambda's rule: the
 first new trace a second, then 5%, per process) and with every trace recorded (`always_on`);
 the invokes leave the decision to ripple, as `ripple load`'s do. Each round starts the arms'
-stacks afresh, up at once (a Redis database each), and loads them in turn in chunks of a
-fraction of a second, the order mirrored every chunk, from one sender pool that stays up
+stacks afresh, up at once (a Redis database each), and loads them in turn in chunks of half a
+second or so, the order mirrored every chunk, from one sender pool that stays up
 (`senders.py`): this machine's speed drifts by 10-20% within seconds, and a drift must fall on
 every arm alike. Each condition has two stacks, read as one; how far the two differ is the
 method's own spread. The every-trace arm then runs against "off" in chunks of its own, so its
@@ -29,11 +29,19 @@ from benchmarks.senders import Senders
 # runs in a phase of its own after them, against "off" again: its deferred work (span batches
 # posted, decoded and stored after the chunk that made them) is ten times the default
 # sampler's, and measurably slowed whichever arm's chunk came next. (In the mirrored order the
-# chunks after an "on" chunk are mostly "on" chunks: what tracing defers is counted as its own.)
+# chunks after an "on" chunk are mostly "on" chunks: what tracing defers is counted as its own.
+# Ordering off, on, on again, off again would give each condition two chunks in a row at most,
+# but the chunks after "on" would be "off" half the time, and tracing's deferred work would
+# slow both conditions alike: in six rounds so, tracing's throughput cost came out -0.5% while
+# its CPU per invocation was +2.0%.)
 TRACING_ARMS: dict[str, dict[str, Any]] = {
     "off": {"tracing": False}, "off again": {"tracing": False}, "on": {}, "on again": {}}
 EVERY_ARM: dict[str, Any] = {"sampler": "always_on"}
-TRACING_CHUNK = 1000  # invokes an arm gets in one go
+# Invokes an arm gets in one go: 0.4-0.7 s on this project's VM, so the "on" stacks' four
+# chunks in a row take 2-3 s. (With chunks of 1,000 they took 4-6 s, and the rounds costlier than
+# 10% were those where a slow stretch of the machine that long fell on them: every role took
+# more CPU per invocation, the environments too, which run no tracing code for a no-op.)
+TRACING_CHUNK = 500
 
 
 def tracing_rounds(url: str, work: Path, rounds: int, tasks: int, every_tasks: int

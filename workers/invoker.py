@@ -23,6 +23,7 @@ from orchestrator.invocations.message import InvocationRequest
 from workers.environments.outcome import Outcome, lambda_error
 from workers.environments.pool import EnvironmentPool
 from workers.middleware import HookFailed, InvocationContext, InvocationSkipped, Middleware
+from workers.round_trip import round_trip
 
 log = logging.getLogger("ripple.worker")
 
@@ -43,7 +44,7 @@ class Invoker:
         """Run one invocation message; `finish` may add to its round trip after every hook
         (its results are in `ctx.results`)."""
         request = InvocationRequest.model_validate(message)
-        ctx = InvocationContext(request, self.redis.pipeline(transaction=False))
+        ctx = InvocationContext(request, round_trip(self.redis))
         ctx.skipped = self._before(ctx)
         if ctx.skipped is None:
             ctx.outcome = self._run(ctx)

@@ -1,7 +1,8 @@
 """The hot path against raw Celery on the same Redis, in interleaved rounds (issue 12).
 
 1. Worker drain: N async no-ops queued while no worker runs, then W workers drain them; ripple
-   vs raw Celery (solo pool, late acks, prefetch 1), per worker process, W = 1 and 2.
+   vs raw Celery (solo pool, late acks, prefetch 1), per worker process, W = 1 and 2; each
+   side twice a round, in mirrored order (A B B A).
 2. End to end: ripple through the Invoke API with `ripple load` (closed loop, Event) vs raw
    Celery with an `apply_async` producer, both with 2 workers; CPU per invocation per role.
 3. Warm sync latency p50/p99: the Invoke API and the API Gateway stage vs a raw Celery round
@@ -60,6 +61,20 @@ def drain_rate(done: Callable[[], int], total: int, start: Callable[[], object])
     first, begun = done(), time.perf_counter()
     wait_until(lambda: done() >= total)
     return (total - first) / (time.perf_counter() - begun)
+
+
+def mirrored(first: Callable[[], float], second: Callable[[], float], flip: bool
+             ) -> tuple[float, float]:
+    """Each side's rate over two runs in mirrored order (A B B A, or B A A B when `flip`):
+    this machine's speed drifts by 10-20% over the seconds a drain takes, and a drift that
+    holds for the four runs then falls on both sides alike. Both runs of a side drain as many
+    events, so its rate is their events over their time."""
+    order = [second, first] if flip else [first, second]
+    rates: dict[Callable[[], float], list[float]] = {first: [], second: []}
+    for run in order + order[::-1]:
+        rates[run].append(run())
+    return (2 / sum(1 / rate for rate in rates[first]),
+            2 / sum(1 / rate for rate in rates[second]))
 
 
 def ripple_drain(url: str, work: Path, tasks: int, workers: int) -> float:
@@ -159,10 +174,9 @@ def main() -> None:
         for round_number in range(args.rounds):
             flip = round_number % 2 == 1
             for workers in (1, 2):
-                pair = [lambda w=workers: raw.drain(args.tasks, w),
-                        lambda w=workers: ripple_drain(url, work, args.tasks, w)]
-                results = [run() for run in (pair[::-1] if flip else pair)]
-                raw_rate, ripple_rate = results[::-1] if flip else results
+                raw_rate, ripple_rate = mirrored(
+                    lambda w=workers: raw.drain(args.tasks, w),
+                    lambda w=workers: ripple_drain(url, work, args.tasks, w), flip)
                 drains[workers].append((raw_rate, ripple_rate))
                 print(f"round {round_number + 1} drain, {workers} worker(s): raw Celery "
                       f"{raw_rate:,.0f}/s, ripple {ripple_rate:,.0f}/s = "

@@ -71,7 +71,13 @@ def handoffs(function: str, version: str) -> str:
 
 
 def handoff_token(worker_id: str, slot: int) -> str:
+    """A waiting thread: its worker's id and its slot (`HANDOFF_TOKEN_WORKER` reads it back)."""
     return f"{worker_id}:handoff:{slot}"
+
+
+# The Lua pattern that reads the worker's id back out of a `handoff_token` (the dispatcher
+# hands an event only to a live worker's thread).
+HANDOFF_TOKEN_WORKER = "^(.+):handoff:%d+$"
 
 
 def handoff_queue(token: str) -> str:

@@ -34,7 +34,7 @@ INVOKE_TASK = "ripple.invoke"
 # else to a worker with a warm environment (KEYS[1] lists them), else to the shared queue. A new
 # async event is also accepted into the delivery ledger (KEYS[4], KEYS[5]), and is queued twice
 # when `ripple chaos` asks for duplicates (KEYS[6] holds the fraction).
-_SEND = """
+_SEND = f"""
 if ARGV[3] ~= '' then
   redis.call('HINCRBY', KEYS[4], 'accepted', 1)
   redis.call('HSET', KEYS[5], ARGV[3], ARGV[4] .. '|' .. ARGV[1])
@@ -46,7 +46,7 @@ if ARGV[6] == '1' then
   for _ = 1, 4 do
     local token = redis.call('LPOP', KEYS[7])
     if not token then break end
-    local worker = string.match(token, '^(.+):handoff:%d+$')
+    local worker = string.match(token, '{keys.HANDOFF_TOKEN_WORKER}')
     if worker and redis.call('HEXISTS', KEYS[2], worker) == 1 then
       redis.call('LPUSH', ARGV[2] .. token, ARGV[1])
       return worker

@@ -7,8 +7,8 @@ callbacks on the way back. This pipeline packs the commands with hiredis in one 
 the replies back as Redis sent them (no callbacks: EXPIRE answers 1, not True; nothing in the
 worker reads them but the drain's take). The rest is redis-py's own: the connection pool,
 retries on a dropped connection, and an error reply raised once every reply is read.
-Measured here with redis-py 8.1: 9 commands and an EVAL took 103-117 µs of CPU through
-`Pipeline.execute`, 65-69 µs this way.
+Measured here with redis-py 8.1: 9 commands and an EVAL took 101-117 µs of CPU through
+`Pipeline.execute`, 62-69 µs this way.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ def round_trip(redis: Redis) -> RoundTrip:
 def _packed(args: tuple[Any, ...]) -> bytes:
     """One command as redis-py would send it: a two-word name ("SCRIPT LOAD") split, a
     bytearray as bytes, anything else Redis cannot take refused with redis-py's DataError."""
-    if isinstance(args[0], str) and " " in args[0]:
-        args = (*args[0].split(), *args[1:])
+    name = args[0].encode() if isinstance(args[0], str) else args[0]
+    if isinstance(name, bytes) and b" " in name:
+        args = (*name.split(), *args[1:])
     packed: bytes
     try:
         packed = hiredis.pack_command(args)

@@ -18,12 +18,13 @@ def test_replies_come_back_as_redis_sent_them(redis: Redis) -> None:
     pipe.expire("warm", 600)
     pipe.eval("return redis.call('LPOP', KEYS[1])", 1, "warm")
     pipe.execute_command("CONFIG GET", "maxmemory")
+    pipe.execute_command(b"CONFIG GET", "maxmemory")
     # When they leave in one round trip
-    stream_id, counted, pushed, expiring, popped, config = pipe.execute()
+    stream_id, counted, pushed, expiring, popped, config, same = pipe.execute()
     # Then each reply is Redis's own, with no response callback applied
     assert isinstance(stream_id, bytes) and counted == 1 and pushed == 1
     assert expiring == 1 and not isinstance(expiring, bool) and popped == b"worker-1"
-    assert b"maxmemory" in config
+    assert b"maxmemory" in config and same == config
     assert redis.xlen("log") == 1
 
 

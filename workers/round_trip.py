@@ -47,8 +47,8 @@ def round_trip(redis: Redis) -> RoundTrip:
 def _packed(args: tuple[Any, ...]) -> bytes:
     """One command as redis-py would send it: a two-word name ("SCRIPT LOAD") split, a
     bytearray as bytes, anything else Redis cannot take refused with redis-py's DataError."""
-    name = args[0].encode() if isinstance(args[0], str) else args[0]
-    if isinstance(name, bytes) and b" " in name:
+    name = args[0]
+    if (b" " if isinstance(name, bytes) else " ") in name:
         args = (*name.split(), *args[1:])
     packed: bytes
     try:
